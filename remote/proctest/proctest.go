@@ -1,0 +1,305 @@
+// Package proctest runs real daemons (nginx, php-fpm, MariaDB, sshd) for
+// tests: each in its own process group, in a private work directory under
+// the system temp dir, stopped by pid when the test ends and killed with the
+// test process if it dies first. It is the common ground of wp/wptest and
+// remote/sshtest and must not be used outside tests.
+package proctest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Require returns the absolute path of the first of names found in PATH or
+// in the sbin directories (daemons live there and root's PATH may lack
+// them). When none is found the test is skipped with the apt-get line that
+// installs pkg, or, under CI=true, fails: CI must never silently skip the
+// stack tests.
+func Require(t testing.TB, pkg string, names ...string) string {
+	t.Helper()
+	for _, n := range names {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+		for _, d := range []string{"/usr/sbin", "/usr/bin", "/usr/local/sbin", "/sbin"} {
+			p := filepath.Join(d, n)
+			if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+				return p
+			}
+		}
+	}
+	msg := fmt.Sprintf("%s not installed (need one of %s); run: sudo apt-get install -y %s",
+		pkg, strings.Join(names, ", "), pkg)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+var (
+	portsMu sync.Mutex
+	ports   = map[int]bool{}
+)
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago and
+// has not been handed out before by this process, so stacks started side by
+// side do not collide with each other.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("proctest: find a free port: %v", err)
+		}
+		p := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !ports[p] {
+			ports[p] = true
+			return p
+		}
+	}
+	t.Fatal("proctest: no free port after 100 tries")
+	return 0
+}
+
+// Workdir is a private directory for one test's daemons. Its path is short
+// (unix socket paths are limited to 107 bytes), readable by other users (a
+// test user over SSH, a PHP pool user) and removed at cleanup. It records the
+// process groups it starts, so a later Workdir can kill what a killed test
+// run left behind.
+type Workdir struct {
+	// Dir is the directory's absolute path.
+	Dir string
+
+	t     testing.TB
+	mu    sync.Mutex
+	procs []*Process
+}
+
+const ownerFile = "owner.pid"
+const pgidsFile = "pgids"
+
+// NewWorkdir creates a fresh directory /tmp/<prefix>-XXXX and registers its
+// removal (after every process started in it has stopped) with t.Cleanup.
+// It first sweeps leftovers of earlier runs with the same prefix whose test
+// process is gone.
+func NewWorkdir(t testing.TB, prefix string) *Workdir {
+	t.Helper()
+	sweep(prefix)
+	dir, err := os.MkdirTemp("", prefix+"-")
+	if err != nil {
+		t.Fatalf("proctest: %v", err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatalf("proctest: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		t.Fatalf("proctest: %v", err)
+	}
+	w := &Workdir{Dir: dir, t: t}
+	t.Cleanup(func() {
+		w.StopAll()
+		if os.Getenv("WPFIX_KEEP_TESTDIR") != "" {
+			t.Logf("proctest: kept %s (WPFIX_KEEP_TESTDIR is set)", dir)
+			return
+		}
+		os.RemoveAll(dir)
+	})
+	return w
+}
+
+// Path joins elem to the work directory.
+func (w *Workdir) Path(elem ...string) string {
+	return filepath.Join(append([]string{w.Dir}, elem...)...)
+}
+
+// WriteFile writes a file below the work directory, creating parents.
+func (w *Workdir) WriteFile(name, content string, perm os.FileMode) string {
+	w.t.Helper()
+	p := w.Path(name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		w.t.Fatalf("proctest: %v", err)
+	}
+	if err := os.WriteFile(p, []byte(content), perm); err != nil {
+		w.t.Fatalf("proctest: %v", err)
+	}
+	return p
+}
+
+// Process is a daemon started by Workdir.Start.
+type Process struct {
+	// Name says what the process is, for messages ("nginx").
+	Name string
+	// Log is the file that collects its stdout and stderr.
+	Log string
+	// Cmd is the running command.
+	Cmd *exec.Cmd
+
+	done chan struct{}
+	err  error
+}
+
+// Start runs cmd in the foreground of its own process group, with stdout and
+// stderr appended to <dir>/<name>.out. The group is killed when the test
+// ends (StopAll) and, through the parent-death signal, when the test process
+// dies without cleaning up.
+func (w *Workdir) Start(name string, cmd *exec.Cmd) *Process {
+	w.t.Helper()
+	logPath := w.Path(name + ".out")
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		w.t.Fatalf("proctest: %v", err)
+	}
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		w.t.Fatalf("proctest: start %s: %v", name, err)
+	}
+	p := &Process{Name: name, Log: logPath, Cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		f.Close()
+		close(p.done)
+	}()
+	w.mu.Lock()
+	w.procs = append(w.procs, p)
+	w.mu.Unlock()
+	pg, _ := os.OpenFile(w.Path(pgidsFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if pg != nil {
+		fmt.Fprintln(pg, cmd.Process.Pid)
+		pg.Close()
+	}
+	return p
+}
+
+// Exited reports whether the process has ended, and how.
+func (p *Process) Exited() (bool, error) {
+	select {
+	case <-p.done:
+		return true, p.err
+	default:
+		return false, nil
+	}
+}
+
+// Stop kills the process group and waits for the leader to be reaped.
+// Killing is the right way to end a throwaway daemon: the test needs none of
+// its data afterwards and a graceful shutdown only costs time.
+func (p *Process) Stop() {
+	if ok, _ := p.Exited(); ok {
+		return
+	}
+	syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+	}
+}
+
+// StopAll stops every process started in w, newest first.
+func (w *Workdir) StopAll() {
+	w.mu.Lock()
+	procs := w.procs
+	w.procs = nil
+	w.mu.Unlock()
+	for i := len(procs) - 1; i >= 0; i-- {
+		procs[i].Stop()
+	}
+}
+
+// Tail returns the last n bytes of a file, for failure messages.
+func Tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
+	}
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
+
+// WaitReady polls ready every 20ms until it returns nil. It fails the test
+// with the daemon's output when the process exits first or timeout passes.
+func WaitReady(t testing.TB, p *Process, timeout time.Duration, ready func(ctx context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var last error
+	for {
+		if ok, err := p.Exited(); ok {
+			t.Fatalf("proctest: %s exited before it was ready (%v); its output:\n%s", p.Name, err, Tail(p.Log, 4000))
+		}
+		if last = ready(ctx); last == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("proctest: %s not ready after %s: %v; its output:\n%s", p.Name, timeout, last, Tail(p.Log, 4000))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// DialReady is a ready func for WaitReady: the address accepts connections.
+func DialReady(network, addr string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	}
+}
+
+// sweep kills the process groups recorded in leftover work directories of
+// earlier runs whose owning test process is gone, and removes them. A
+// group is killed only if its leader still names the directory on its
+// command line, so a recycled pid is never hit.
+func sweep(prefix string) {
+	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"-*"))
+	for _, dir := range matches {
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue
+		}
+		owner, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || alive(owner) {
+			continue
+		}
+		pg, _ := os.ReadFile(filepath.Join(dir, pgidsFile))
+		for _, f := range strings.Fields(string(pg)) {
+			pid, err := strconv.Atoi(f)
+			if err != nil {
+				continue
+			}
+			cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			if err == nil && bytes.Contains(cmdline, []byte(dir)) {
+				syscall.Kill(-pid, syscall.SIGKILL)
+			}
+		}
+		os.RemoveAll(dir)
+	}
+}
+
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
