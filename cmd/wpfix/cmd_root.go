@@ -1,0 +1,37 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// newRootCommand returns the wpfix command with all its subcommands.
+func newRootCommand() *cobra.Command {
+	info := readBuildInfo()
+
+	root := &cobra.Command{
+		Use:   "wpfix",
+		Short: "Find and undo what makes a WordPress site answer 500 or 502",
+		Long: `wpfix finds the plugin, mu-plugin, drop-in or theme that makes a WordPress
+site answer 502 or 500, on this machine or over SSH, and undoes every change
+it makes to the site.`,
+
+		// main prints the error, once, and picks the exit code.
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// A suggestion would make the error several lines long.
+		DisableSuggestions: true,
+		// `wpfix --version` prints the same line as `wpfix version`.
+		Version: info.String(),
+	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	// Declared here rather than left to cobra, which would also take -v:
+	// DESIGN.md keeps -v for --verbose.
+	root.Flags().Bool("version", false, "print wpfix's version and exit")
+	// Shell completion is not part of the CLI contract yet.
+	root.CompletionOptions.DisableDefaultCmd = true
+
+	root.AddCommand(
+		newVersionCommand(),
+	)
+	return root
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// version is the release this binary was built as, set at link time with
+// -ldflags "-X main.version=v1.2.3". When empty, the module version recorded
+// by `go install github.com/wpfix/wpfix/cmd/wpfix@v1.2.3` is used instead.
+var version = ""
+
+// buildInfo is what `wpfix version` reports about the binary.
+type buildInfo struct {
+	Version  string `json:"version"`
+	Commit   string `json:"commit"` // empty when the build recorded none
+	Modified bool   `json:"modified"`
+	Go       string `json:"go"`
+	OS       string `json:"os"`
+	Arch     string `json:"arch"`
+}
+
+// readBuildInfo describes the running binary.
+func readBuildInfo() buildInfo {
+	bi, _ := debug.ReadBuildInfo()
+	return newBuildInfo(version, bi)
+}
+
+// newBuildInfo combines the link-time version with what the go command
+// recorded in the binary; bi may be nil.
+func newBuildInfo(linked string, bi *debug.BuildInfo) buildInfo {
+	info := buildInfo{
+		Version: linked,
+		Go:      runtime.Version(),
+		OS:      runtime.GOOS,
+		Arch:    runtime.GOARCH,
+	}
+	if bi == nil {
+		bi = &debug.BuildInfo{}
+	}
+	if info.Version == "" && bi.Main.Version != "(devel)" {
+		info.Version = bi.Main.Version
+	}
+	if info.Version == "" {
+		info.Version = "devel"
+	}
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			info.Commit = s.Value
+		case "vcs.modified":
+			info.Modified = s.Value == "true"
+		}
+	}
+	return info
+}
+
+// String returns the one line `wpfix version` prints, such as
+// "wpfix v1.2.3 (0123abcd…, modified, go1.26.8, linux/amd64)"; the commit
+// and "modified" are left out when the build recorded no commit.
+func (b buildInfo) String() string {
+	var details []string
+	if b.Commit != "" {
+		details = append(details, b.Commit)
+		if b.Modified {
+			details = append(details, "modified")
+		}
+	}
+	details = append(details, b.Go, b.OS+"/"+b.Arch)
+	return fmt.Sprintf("wpfix %s (%s)", b.Version, strings.Join(details, ", "))
+}
+
+// versionOptions are the flags of `wpfix version`.
+type versionOptions struct {
+	JSON bool
+}
+
+func newVersionCommand() *cobra.Command {
+	var opts versionOptions
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of wpfix",
+		Long: `Print the version of wpfix, the commit it was built from, and the Go
+version, operating system and architecture it was built with.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runVersion(opts, readBuildInfo(), cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON object")
+	return cmd
+}
+
+func runVersion(opts versionOptions, info buildInfo, stdout io.Writer) error {
+	if opts.JSON {
+		return json.NewEncoder(stdout).Encode(info)
+	}
+	_, err := fmt.Fprintln(stdout, info)
+	return err
+}
