@@ -1,0 +1,105 @@
+package proctest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// leftover makes a work directory as a killed test run leaves it: owned by
+// a process that is gone, with a daemon still running that names the
+// directory on its command line.
+func leftover(t *testing.T, prefix string, owner int) (dir string, daemon *exec.Cmd) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", prefix+"-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(owner)), 0o644))
+	daemon = exec.Command("sh", "-c", "sleep 60; : \"$0\"", dir)
+	daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, daemon.Start())
+	t.Cleanup(func() { syscall.Kill(-daemon.Process.Pid, syscall.SIGKILL); daemon.Wait() })
+	require.NoError(t, os.WriteFile(filepath.Join(dir, pgidsFile), []byte(strconv.Itoa(daemon.Process.Pid)+"\n"), 0o644))
+	return dir, daemon
+}
+
+func deadPid(t *testing.T) int {
+	t.Helper()
+	c := exec.Command("true")
+	require.NoError(t, c.Run())
+	return c.Process.Pid
+}
+
+func exited(c *exec.Cmd) bool {
+	done := make(chan struct{})
+	go func() { c.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(5 * time.Second):
+		return false
+	}
+}
+
+func TestNewWorkdirSweepsLeftovers(t *testing.T) {
+	prefix := "proctest-sweep-" + strconv.Itoa(os.Getpid())
+	staleDir, staleDaemon := leftover(t, prefix, deadPid(t))
+	liveDir, liveDaemon := leftover(t, prefix, os.Getpid())
+
+	w := NewWorkdir(t, prefix)
+
+	assert.True(t, exited(staleDaemon), "the daemon of a dead run is killed")
+	assert.NoDirExists(t, staleDir, "the dead run's directory is removed")
+	assert.DirExists(t, liveDir, "a live run's directory is left alone")
+	assert.NoError(t, syscall.Kill(liveDaemon.Process.Pid, 0), "a live run's daemon is left alone")
+	assert.DirExists(t, w.Dir)
+}
+
+func TestSweepSparesRecycledPids(t *testing.T) {
+	prefix := "proctest-recycled-" + strconv.Itoa(os.Getpid())
+	dir, _ := leftover(t, prefix, deadPid(t))
+	// A process that does not name the directory stands where the recorded
+	// pid was: it must survive the sweep.
+	other := exec.Command("sleep", "60")
+	other.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, other.Start())
+	t.Cleanup(func() { other.Process.Kill(); other.Wait() })
+	require.NoError(t, os.WriteFile(filepath.Join(dir, pgidsFile), []byte(strconv.Itoa(other.Process.Pid)+"\n"), 0o644))
+
+	sweep(prefix)
+
+	assert.NoError(t, syscall.Kill(other.Process.Pid, 0), "an unrelated process is not killed")
+	assert.NoDirExists(t, dir)
+}
+
+func TestWorkdirStopsItsProcesses(t *testing.T) {
+	var p *Process
+	var dir string
+	t.Run("inner", func(t *testing.T) {
+		w := NewWorkdir(t, "proctest-stop")
+		dir = w.Dir
+		p = w.Start("sleeper", exec.Command("sh", "-c", "sleep 60 & sleep 60"))
+		ok, _ := p.Exited()
+		require.False(t, ok)
+	})
+	ok, _ := p.Exited()
+	assert.True(t, ok, "stopped when the test ended")
+	assert.Error(t, syscall.Kill(-p.Cmd.Process.Pid, 0), "the whole process group is gone")
+	assert.NoDirExists(t, dir)
+}
+
+func TestFreePortNeverRepeats(t *testing.T) {
+	seen := map[int]bool{}
+	for range 50 {
+		p := FreePort(t)
+		require.False(t, seen[p], "port %d handed out twice", p)
+		seen[p] = true
+	}
+}
