@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	mathrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -50,31 +51,73 @@ func Require(t testing.TB, pkg string, names ...string) string {
 }
 
 var (
-	portsMu sync.Mutex
-	ports   = map[int]bool{}
+	portsMu   sync.Mutex
+	ports     = map[int]bool{}
+	portLocks []*os.File // held open until the process exits
 )
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago and
-// has not been handed out before by this process, so stacks started side by
-// side do not collide with each other.
+// FreePort returns a TCP port on 127.0.0.1 for a daemon to listen on. The
+// port lies below the kernel's ephemeral range, so no outgoing connection
+// takes it between now and the daemon's bind; it was free when checked; and
+// it is reserved against every other test process (go test runs package
+// binaries in parallel) by a lock held until this process exits.
 func FreePort(t testing.TB) int {
 	t.Helper()
 	portsMu.Lock()
 	defer portsMu.Unlock()
-	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("proctest: find a free port: %v", err)
+	lo, hi := daemonPortRange()
+	if err := os.MkdirAll(portLockDir, 0o1777); err != nil {
+		t.Fatalf("proctest: %v", err)
+	}
+	for range 1000 {
+		p := lo + mathrand.IntN(hi-lo)
+		if ports[p] {
+			continue
 		}
-		p := l.Addr().(*net.TCPAddr).Port
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
 		l.Close()
-		if !ports[p] {
-			ports[p] = true
-			return p
+		f, err := os.OpenFile(filepath.Join(portLockDir, strconv.Itoa(p)), os.O_CREATE|os.O_RDWR, 0o666)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+			f.Close()
+			continue
+		}
+		portLocks = append(portLocks, f)
+		ports[p] = true
+		return p
+	}
+	t.Fatalf("proctest: no free port in [%d, %d) after 1000 tries", lo, hi)
+	return 0
+}
+
+var portLockDir = filepath.Join(os.TempDir(), "proctest-ports")
+
+// daemonPortRange is [10000, start of the ephemeral range), or the ports
+// above the ephemeral range when that leaves too few, or any port.
+func daemonPortRange() (lo, hi int) {
+	lo, hi = 10000, 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			eLo, err1 := strconv.Atoi(f[0])
+			eHi, err2 := strconv.Atoi(f[1])
+			if err1 == nil && err2 == nil {
+				switch {
+				case eLo-lo >= 2000:
+					return lo, eLo
+				case 65535-eHi >= 2000:
+					return eHi + 1, 65536
+				default:
+					return 1024, 65536 // best effort: the bind check still applies
+				}
+			}
 		}
 	}
-	t.Fatal("proctest: no free port after 100 tries")
-	return 0
+	return lo, hi
 }
 
 // Workdir is a private directory for one test's daemons. Its path is short
@@ -270,9 +313,10 @@ func DialReady(network, addr string) func(context.Context) error {
 }
 
 // sweep kills the process groups recorded in leftover work directories of
-// earlier runs whose owning test process is gone, and removes them. A
-// group is killed only if its leader still names the directory on its
-// command line, so a recycled pid is never hit.
+// earlier runs whose test process is gone, and removes the directories. The
+// parent-death signal has usually killed the daemons' masters already, but
+// their workers (nginx's, php-fpm's) live on in the group. A group is killed
+// only if it still belongs to the directory, so a recycled pid is never hit.
 func sweep(prefix string) {
 	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"-*"))
 	for _, dir := range matches {
@@ -286,17 +330,41 @@ func sweep(prefix string) {
 		}
 		pg, _ := os.ReadFile(filepath.Join(dir, pgidsFile))
 		for _, f := range strings.Fields(string(pg)) {
-			pid, err := strconv.Atoi(f)
-			if err != nil {
-				continue
-			}
-			cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-			if err == nil && bytes.Contains(cmdline, []byte(dir)) {
-				syscall.Kill(-pid, syscall.SIGKILL)
+			pgid, err := strconv.Atoi(f)
+			if err == nil && belongs(pgid, dir) {
+				syscall.Kill(-pgid, syscall.SIGKILL)
 			}
 		}
 		os.RemoveAll(dir)
 	}
+}
+
+// belongs reports whether a member of process group pgid names dir on its
+// command line (the daemons' masters do) or holds a file below dir open
+// (their workers, which retitle themselves, hold the logs).
+func belongs(pgid int, dir string) bool {
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		stat, err := os.ReadFile(filepath.Join(p, "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...: comm may hold spaces and parens.
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(f) < 3 || f[2] != strconv.Itoa(pgid) {
+			continue
+		}
+		if cmdline, err := os.ReadFile(filepath.Join(p, "cmdline")); err == nil && bytes.Contains(cmdline, []byte(dir)) {
+			return true
+		}
+		fds, _ := filepath.Glob(filepath.Join(p, "fd", "*"))
+		for _, fd := range fds {
+			if target, err := os.Readlink(fd); err == nil && strings.HasPrefix(target, dir+"/") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func alive(pid int) bool {

@@ -95,11 +95,18 @@ func TestWorkdirStopsItsProcesses(t *testing.T) {
 	assert.NoDirExists(t, dir)
 }
 
-func TestFreePortNeverRepeats(t *testing.T) {
+func TestFreePort(t *testing.T) {
+	lo, hi := daemonPortRange()
 	seen := map[int]bool{}
 	for range 50 {
 		p := FreePort(t)
 		require.False(t, seen[p], "port %d handed out twice", p)
 		seen[p] = true
+		assert.True(t, p >= lo && p < hi, "port %d outside [%d, %d)", p, lo, hi)
+		// Another process's lock attempt on the same port fails while we live.
+		f, err := os.Open(filepath.Join(portLockDir, strconv.Itoa(p)))
+		require.NoError(t, err)
+		assert.Error(t, syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB), "port %d is reserved", p)
+		f.Close()
 	}
 }
