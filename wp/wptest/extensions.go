@@ -1,0 +1,221 @@
+package wptest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Extension kinds, as wpfix reports them.
+const (
+	KindPlugin   = "plugin"
+	KindMUPlugin = "mu-plugin"
+	KindDropin   = "dropin"
+	KindTheme    = "theme"
+)
+
+// Extension names a piece of code WordPress loads: a plugin folder (or file,
+// for a single-file plugin), a must-use plugin or drop-in file name, or a
+// theme's stylesheet.
+type Extension struct {
+	Kind string
+	Name string
+}
+
+func (e Extension) String() string { return e.Kind + ":" + e.Name }
+
+// PHP bodies for extensions that break the site in real ways.
+const (
+	// KillWorker kills the PHP worker running the request with SIGKILL, as
+	// the kernel's OOM killer or a crashing extension would: nginx answers
+	// 502 and php-fpm logs "exited on signal 9".
+	KillWorker = `if ( function_exists( 'posix_kill' ) ) { posix_kill( getmypid(), 9 ); } else { exec( 'kill -9 ' . getmypid() ); }
+sleep( 5 );`
+	// Fatal calls a function that does not exist: PHP's fatal error, and
+	// WordPress answers 500 with its critical-error page.
+	Fatal = `wptest_this_function_does_not_exist();`
+)
+
+// Sleep returns a PHP body that sleeps for d, wall time. Past the pool's
+// request_terminate_timeout php-fpm kills the worker and nginx answers 502.
+func Sleep(d time.Duration) string {
+	return fmt.Sprintf("sleep( %d );", int(d.Round(time.Second)/time.Second))
+}
+
+// Plugin is a plugin to install.
+type Plugin struct {
+	// Slug is the folder name, or the file name without .php for a
+	// single-file plugin.
+	Slug string
+	// Name is the "Plugin Name" header (default: Slug).
+	Name string
+	// Body is PHP code run when WordPress loads the plugin.
+	Body string
+	// SingleFile installs wp-content/plugins/<slug>.php instead of a folder.
+	SingleFile bool
+}
+
+// File returns the plugin's path relative to the plugins folder, the form
+// WordPress stores in active_plugins.
+func (p Plugin) File() string {
+	if p.SingleFile {
+		return p.Slug + ".php"
+	}
+	return p.Slug + "/" + p.Slug + ".php"
+}
+
+func pluginSource(name, body string) string {
+	return "<?php\n/**\n * Plugin Name: " + name + "\n * Description: Installed by wptest.\n * Version: 1.0.0\n */\n\n" + body + "\n"
+}
+
+// AddPlugin installs a plugin (not activated) and returns its file as
+// active_plugins names it.
+func (s *Stack) AddPlugin(t testing.TB, p Plugin) string {
+	t.Helper()
+	if p.Name == "" {
+		p.Name = p.Slug
+	}
+	s.writeFile(t, filepath.Join(s.PluginDir, p.File()), pluginSource(p.Name, p.Body))
+	return p.File()
+}
+
+// ActivatePlugins adds plugin files to active_plugins, sorted as WordPress
+// keeps them.
+func (s *Stack) ActivatePlugins(t testing.TB, files ...string) {
+	t.Helper()
+	active := s.ActivePlugins(t)
+	for _, f := range files {
+		if !slices.Contains(active, f) {
+			active = append(active, f)
+		}
+	}
+	slices.Sort(active)
+	s.SetOption(t, "active_plugins", active)
+}
+
+// ActivePlugins returns active_plugins.
+func (s *Stack) ActivePlugins(t testing.TB) []string {
+	t.Helper()
+	var active []string
+	s.OptionValue(t, "active_plugins", &active)
+	return active
+}
+
+// AddMUPlugin installs a must-use plugin file (name ends in .php).
+func (s *Stack) AddMUPlugin(t testing.TB, name, body string) {
+	t.Helper()
+	s.writeFile(t, filepath.Join(s.MUPluginDir, name), pluginSource(strings.TrimSuffix(name, ".php"), body))
+}
+
+// AddDropin installs a drop-in such as object-cache.php into wp-content.
+func (s *Stack) AddDropin(t testing.TB, name, body string) {
+	t.Helper()
+	s.writeFile(t, filepath.Join(s.ContentDir, name), "<?php\n// Drop-in installed by wptest.\n"+body+"\n")
+}
+
+// AddChildTheme installs a child theme of parent whose functions.php runs
+// body.
+func (s *Stack) AddChildTheme(t testing.TB, slug, parent, body string) {
+	t.Helper()
+	dir := filepath.Join(s.ThemeDir, slug)
+	s.writeFile(t, filepath.Join(dir, "style.css"), "/*\nTheme Name: "+slug+"\nTemplate: "+parent+
+		"\nDescription: Installed by wptest.\nVersion: 1.0.0\n*/\n")
+	s.writeFile(t, filepath.Join(dir, "functions.php"), "<?php\n"+body+"\n")
+}
+
+// ActivateTheme points template and stylesheet at a theme, as switch_theme
+// does.
+func (s *Stack) ActivateTheme(t testing.TB, template, stylesheet string) {
+	t.Helper()
+	s.SetOption(t, "template", template)
+	s.SetOption(t, "stylesheet", stylesheet)
+	s.SetOption(t, "current_theme", stylesheet)
+}
+
+func (s *Stack) writeFile(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatalf("wptest: %v", err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatalf("wptest: %v", err)
+	}
+	s.chown(t, filepath.Dir(path))
+}
+
+// Breakage is a named, real way to break the site.
+type Breakage string
+
+// The breakages Break knows.
+const (
+	// BreakKillWorker: an active plugin kills its worker (502).
+	BreakKillWorker Breakage = "kill-worker"
+	// BreakTimeout: an active plugin sleeps past request_terminate_timeout
+	// (502 once php-fpm kills the worker).
+	BreakTimeout Breakage = "timeout"
+	// BreakFatal: an active plugin has a PHP fatal (500, critical-error page).
+	BreakFatal Breakage = "fatal"
+	// BreakPair: two active plugins that fail only together (502).
+	BreakPair Breakage = "pair"
+	// BreakChildTheme: the active theme is a child theme with a PHP fatal in
+	// functions.php (500).
+	BreakChildTheme Breakage = "child-theme"
+	// BreakMUPlugin: a must-use plugin kills its worker (502).
+	BreakMUPlugin Breakage = "mu-plugin"
+	// BreakDropin: an object-cache.php drop-in kills its worker (502).
+	BreakDropin Breakage = "dropin"
+	// BreakSingleFile: an active single-file plugin kills its worker (502).
+	BreakSingleFile Breakage = "single-file"
+)
+
+// Breakages lists every Breakage.
+var Breakages = []Breakage{BreakKillWorker, BreakTimeout, BreakFatal, BreakPair, BreakChildTheme,
+	BreakMUPlugin, BreakDropin, BreakSingleFile}
+
+// Break installs and enables what makes the site fail in the named way and
+// returns the culprits: the extensions that must all be disabled to make
+// the site healthy again (both, for BreakPair).
+func (s *Stack) Break(t testing.TB, b Breakage) []Extension {
+	t.Helper()
+	plugin := func(p Plugin) Extension {
+		s.ActivatePlugins(t, s.AddPlugin(t, p))
+		if p.SingleFile {
+			return Extension{KindPlugin, p.File()}
+		}
+		return Extension{KindPlugin, p.Slug}
+	}
+	switch b {
+	case BreakKillWorker:
+		return []Extension{plugin(Plugin{Slug: "wptest-kill-worker", Body: KillWorker})}
+	case BreakTimeout:
+		return []Extension{plugin(Plugin{Slug: "wptest-timeout", Body: Sleep(s.Options.RequestTerminateTimeout + 3*time.Second)})}
+	case BreakFatal:
+		return []Extension{plugin(Plugin{Slug: "wptest-fatal", Body: Fatal})}
+	case BreakPair:
+		return []Extension{
+			plugin(Plugin{Slug: "wptest-pair-a", Body: "function wptest_pair_a_loaded() {}"}),
+			plugin(Plugin{Slug: "wptest-pair-b", Body: "add_action( 'plugins_loaded', function () {\n" +
+				"\tif ( function_exists( 'wptest_pair_a_loaded' ) ) {\n" + KillWorker + "\n\t}\n} );"}),
+		}
+	case BreakChildTheme:
+		var parent string
+		s.OptionValue(t, "template", &parent)
+		s.AddChildTheme(t, "wptest-broken-child", parent, Fatal)
+		s.ActivateTheme(t, parent, "wptest-broken-child")
+		return []Extension{{KindTheme, "wptest-broken-child"}}
+	case BreakMUPlugin:
+		s.AddMUPlugin(t, "wptest-kill-worker.php", KillWorker)
+		return []Extension{{KindMUPlugin, "wptest-kill-worker.php"}}
+	case BreakDropin:
+		s.AddDropin(t, "object-cache.php", KillWorker)
+		return []Extension{{KindDropin, "object-cache.php"}}
+	case BreakSingleFile:
+		return []Extension{plugin(Plugin{Slug: "wptest-single-kill", Body: KillWorker, SingleFile: true})}
+	}
+	t.Fatalf("wptest: unknown breakage %q", b)
+	return nil
+}

@@ -1,0 +1,224 @@
+package wptest_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pkg/sftp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wpfix/wpfix/remote/sshtest"
+	"github.com/wpfix/wpfix/wp/wptest"
+)
+
+// siteFiles is how a test reaches the site's files: directly, or through
+// SFTP as the site's SSH user would.
+type siteFiles interface {
+	ReadDir(dir string) ([]string, error)
+	Rename(oldpath, newpath string) error
+}
+
+type localFiles struct{}
+
+func (localFiles) ReadDir(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names, err
+}
+
+func (localFiles) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
+
+type sftpFiles struct{ c *sftp.Client }
+
+func (f sftpFiles) ReadDir(dir string) ([]string, error) {
+	fis, err := f.c.ReadDir(dir)
+	var names []string
+	for _, fi := range fis {
+		names = append(names, fi.Name())
+	}
+	return names, err
+}
+
+func (f sftpFiles) Rename(oldpath, newpath string) error { return f.c.PosixRename(oldpath, newpath) }
+
+// upstreamFailure matches the lines nginx logs when the PHP worker dies
+// under a request.
+var upstreamFailure = regexp.MustCompile(`recv\(\) failed \(104: Connection reset by peer\) while reading response header from upstream|upstream prematurely closed connection while reading response header from upstream`)
+
+const terminateTimeout = 2 * time.Second
+
+type scenario struct {
+	breakage wptest.Breakage
+	status   int
+	// bodyHas, nginxLog and fpmLog must be found after the failing request.
+	bodyHas  string
+	nginxLog *regexp.Regexp
+	fpmLog   *regexp.Regexp
+	// minDuration is how long the failing request must at least take.
+	minDuration time.Duration
+}
+
+var criticalError = "There has been a critical error on this website."
+
+var scenarios = []scenario{
+	{breakage: wptest.BreakKillWorker, status: 502, bodyHas: "502 Bad Gateway",
+		nginxLog: upstreamFailure, fpmLog: regexp.MustCompile(`child \d+ exited on signal 9 \(SIGKILL\)`)},
+	{breakage: wptest.BreakTimeout, status: 502, bodyHas: "502 Bad Gateway", minDuration: terminateTimeout,
+		nginxLog: upstreamFailure, fpmLog: regexp.MustCompile(`execution timed out \([\d.]+ sec\), terminating`)},
+	{breakage: wptest.BreakFatal, status: 500, bodyHas: criticalError},
+	{breakage: wptest.BreakPair, status: 502, bodyHas: "502 Bad Gateway", nginxLog: upstreamFailure},
+	{breakage: wptest.BreakChildTheme, status: 500, bodyHas: criticalError},
+	{breakage: wptest.BreakMUPlugin, status: 502, bodyHas: "502 Bad Gateway", nginxLog: upstreamFailure},
+	{breakage: wptest.BreakDropin, status: 502, bodyHas: "502 Bad Gateway", nginxLog: upstreamFailure},
+	{breakage: wptest.BreakSingleFile, status: 502, bodyHas: "502 Bad Gateway", nginxLog: upstreamFailure},
+}
+
+// TestStack breaks a real site in every named way and mends it by moving
+// the culprit's files away, as an admin would: once with direct file access
+// and once as the site's SSH user over SFTP. The two stacks run side by side.
+func TestStack(t *testing.T) {
+	transports := []struct {
+		name  string
+		setup func(t *testing.T) (*wptest.Stack, siteFiles)
+	}{
+		{"local", func(t *testing.T) (*wptest.Stack, siteFiles) {
+			return wptest.NewStack(t, wptest.Options{RequestTerminateTimeout: terminateTimeout}), localFiles{}
+		}},
+		{"ssh", func(t *testing.T) (*wptest.Stack, siteFiles) {
+			srv := sshtest.NewServer(t, sshtest.Options{})
+			st := wptest.NewStack(t, wptest.Options{RequestTerminateTimeout: terminateTimeout, Owner: srv.User})
+			return st, sftpFiles{srv.SFTP(t)}
+		}},
+	}
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			t.Parallel()
+			st, files := tr.setup(t)
+
+			r := st.Get(t, "/")
+			require.Equal(t, 200, r.Status, "fresh front page")
+			assert.Contains(t, r.Body, "wptest", "the front page shows the site's title")
+			t.Logf("GET / -> %d in %s (WordPress %s)", r.Status, r.Duration.Round(time.Millisecond), st.Version)
+
+			for _, sc := range scenarios {
+				t.Run(string(sc.breakage), func(t *testing.T) {
+					runScenario(t, st, files, sc)
+				})
+			}
+		})
+	}
+}
+
+func runScenario(t *testing.T, st *wptest.Stack, files siteFiles, sc scenario) {
+	nginxMark, fpmMark := size(st.NginxErrorLog), size(st.FPMLog)
+	culprits := st.Break(t, sc.breakage)
+
+	r := st.Get(t, "/")
+	t.Logf("broken by %v: GET / -> %d in %s", culprits, r.Status, r.Duration.Round(time.Millisecond))
+	require.Equal(t, sc.status, r.Status)
+	assert.Contains(t, r.Body, sc.bodyHas)
+	assert.GreaterOrEqual(t, r.Duration, sc.minDuration)
+	if sc.status == 502 {
+		assert.True(t, strings.HasPrefix(r.Header.Get("Server"), "nginx/"), "the 502 comes from nginx, Server: %q", r.Header.Get("Server"))
+	}
+	if sc.nginxLog != nil {
+		line := waitForLine(t, st.NginxErrorLog, nginxMark, sc.nginxLog)
+		t.Logf("nginx error.log: %s", line)
+	}
+	if sc.fpmLog != nil {
+		line := waitForLine(t, st.FPMLog, fpmMark, sc.fpmLog)
+		t.Logf("php-fpm log: %s", line)
+	}
+
+	if sc.breakage == wptest.BreakPair {
+		// Either plugin alone is healthy; only the two together fail.
+		for _, c := range culprits {
+			moveAway(t, st, files, c)
+			assert.Equal(t, 200, st.Get(t, "/").Status, "pair without %s", c.Name)
+			moveBack(t, st, files, c)
+		}
+		assert.Equal(t, sc.status, st.Get(t, "/").Status, "pair together again")
+	}
+
+	for _, c := range culprits {
+		moveAway(t, st, files, c)
+	}
+	r = st.Get(t, "/")
+	t.Logf("moved %v away: GET / -> %d", culprits, r.Status)
+	assert.Equal(t, 200, r.Status, "healthy once the culprits are moved away")
+	assert.NotContains(t, r.Body, criticalError)
+}
+
+// extensionPath is where an extension's files are.
+func extensionPath(st *wptest.Stack, e wptest.Extension) string {
+	switch e.Kind {
+	case wptest.KindPlugin:
+		return filepath.Join(st.PluginDir, e.Name)
+	case wptest.KindMUPlugin:
+		return filepath.Join(st.MUPluginDir, e.Name)
+	case wptest.KindDropin:
+		return filepath.Join(st.ContentDir, e.Name)
+	case wptest.KindTheme:
+		return filepath.Join(st.ThemeDir, e.Name)
+	}
+	panic("unknown kind " + e.Kind)
+}
+
+// moveAway renames an extension to <name>-back, the admin's classic fix,
+// and checks the listing shows the change.
+func moveAway(t *testing.T, st *wptest.Stack, files siteFiles, e wptest.Extension) {
+	t.Helper()
+	p := extensionPath(st, e)
+	names, err := files.ReadDir(filepath.Dir(p))
+	require.NoError(t, err)
+	require.Contains(t, names, e.Name)
+	require.NoError(t, files.Rename(p, p+"-back"))
+	names, err = files.ReadDir(filepath.Dir(p))
+	require.NoError(t, err)
+	assert.NotContains(t, names, e.Name)
+	assert.Contains(t, names, e.Name+"-back")
+}
+
+func moveBack(t *testing.T, st *wptest.Stack, files siteFiles, e wptest.Extension) {
+	t.Helper()
+	p := extensionPath(st, e)
+	require.NoError(t, files.Rename(p+"-back", p))
+}
+
+func size(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// waitForLine waits (the daemons write asynchronously) for a line matching
+// re after byte offset from in a log, and returns it.
+func waitForLine(t *testing.T, path string, from int64, re *regexp.Regexp) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		if int64(len(b)) > from {
+			for _, line := range strings.Split(string(b[from:]), "\n") {
+				if re.MatchString(line) {
+					return strings.TrimSpace(line)
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no line matching %q in %s after offset %d; new lines:\n%s", re, path, from, b[min(from, int64(len(b))):])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
