@@ -21,6 +21,7 @@ import (
 type siteFiles interface {
 	ReadDir(dir string) ([]string, error)
 	Rename(oldpath, newpath string) error
+	String() string // how the files are reached, for the test's log
 }
 
 type localFiles struct{}
@@ -36,7 +37,14 @@ func (localFiles) ReadDir(dir string) ([]string, error) {
 
 func (localFiles) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
 
-type sftpFiles struct{ c *sftp.Client }
+func (localFiles) String() string { return "locally" }
+
+type sftpFiles struct {
+	c   *sftp.Client
+	srv *sshtest.Server
+}
+
+func (f sftpFiles) String() string { return "over SFTP as " + f.srv.User + "@" + f.srv.Addr }
 
 func (f sftpFiles) ReadDir(dir string) ([]string, error) {
 	fis, err := f.c.ReadDir(dir)
@@ -95,7 +103,7 @@ func TestStack(t *testing.T) {
 		{"ssh", func(t *testing.T) (*wptest.Stack, siteFiles) {
 			srv := sshtest.NewServer(t, sshtest.Options{})
 			st := wptest.NewStack(t, wptest.Options{RequestTerminateTimeout: terminateTimeout, Owner: srv.User})
-			return st, sftpFiles{srv.SFTP(t)}
+			return st, sftpFiles{srv.SFTP(t), srv}
 		}},
 	}
 	for _, tr := range transports {
@@ -152,7 +160,7 @@ func runScenario(t *testing.T, st *wptest.Stack, files siteFiles, sc scenario) {
 		moveAway(t, st, files, c)
 	}
 	r = st.Get(t, "/")
-	t.Logf("moved %v away: GET / -> %d", culprits, r.Status)
+	t.Logf("moved %v away %s: GET / -> %d", culprits, files, r.Status)
 	assert.Equal(t, 200, r.Status, "healthy once the culprits are moved away")
 	assert.NotContains(t, r.Body, criticalError)
 }

@@ -1,0 +1,47 @@
+# wpfix — build, test, demo.
+#
+#   make test    install the Debian packages the tests need (as root), then run every test
+#   make demo    a throwaway local WordPress site, broken by a plugin, reached over SSH
+#   make bench   the benchmarks whose figures the README records
+
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+
+# The real stack the tests run against: wp/wptest and remote/sshtest start
+# these servers themselves, on loopback, with configs of their own.
+PACKAGES := nginx php-fpm php-cli php-mysql mariadb-server mariadb-client \
+	wordpress wordpress-theme-twentytwentythree wordpress-theme-twentytwentytwo \
+	openssh-server openssh-client
+
+.PHONY: build test deps vet demo bench
+
+build:
+	CGO_ENABLED=0 $(GO) build -o wpfix ./cmd/wpfix
+
+test: deps vet
+	$(GO) test -count=1 -timeout 30m ./...
+
+vet:
+	$(GO) vet ./...
+
+# deps installs what is missing with apt-get when run as root; otherwise it
+# prints the one line to run. Under CI=true a missing package fails the run:
+# CI never skips the stack tests.
+deps:
+	@missing=""; \
+	for p in $(PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing || exit 1; \
+	else \
+		echo "wpfix's tests need Debian packages; run: sudo apt-get install -y --no-install-recommends$$missing"; \
+		if [ "$$CI" = true ]; then exit 1; fi; \
+	fi
+
+demo: deps
+	$(GO) test -count=1 -run 'TestStack/ssh/kill-worker$$' -v ./wp/wptest
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime 3x -count=1 ./wp/wptest ./remote/sshtest
