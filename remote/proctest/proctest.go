@@ -66,9 +66,11 @@ func FreePort(t testing.TB) int {
 	portsMu.Lock()
 	defer portsMu.Unlock()
 	lo, hi := daemonPortRange()
+	// Shared by every user's test runs, like /tmp itself.
 	if err := os.MkdirAll(portLockDir, 0o1777); err != nil {
 		t.Fatalf("proctest: %v", err)
 	}
+	os.Chmod(portLockDir, 0o1777) // MkdirAll's mode went through the umask; fails harmlessly if not ours
 	for range 1000 {
 		p := lo + mathrand.IntN(hi-lo)
 		if ports[p] {
@@ -79,7 +81,8 @@ func FreePort(t testing.TB) int {
 			continue
 		}
 		l.Close()
-		f, err := os.OpenFile(filepath.Join(portLockDir, strconv.Itoa(p)), os.O_CREATE|os.O_RDWR, 0o666)
+		// flock needs no write access: another user's lock file will do.
+		f, err := os.OpenFile(filepath.Join(portLockDir, strconv.Itoa(p)), os.O_CREATE|os.O_RDONLY, 0o644)
 		if err != nil {
 			continue
 		}
