@@ -1,6 +1,7 @@
 package proctest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,5 +109,53 @@ func TestFreePort(t *testing.T) {
 		require.NoError(t, err)
 		assert.Error(t, syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB), "port %d is reserved", p)
 		f.Close()
+	}
+}
+
+// recorder stands in for a test to see how Require ends it; unlike the
+// real Skip and Fatal, its methods return.
+type recorder struct {
+	testing.TB
+	skipped, failed string
+}
+
+func (r *recorder) Helper()              {}
+func (r *recorder) Skip(args ...any)     { r.skipped = fmt.Sprint(args...) }
+func (r *recorder) Fatal(args ...any)    { r.failed = fmt.Sprint(args...) }
+func (r *recorder) Skipf(string, ...any) { panic("not used") }
+
+func TestRequire(t *testing.T) {
+	tests := []struct {
+		name, ci     string
+		names        []string
+		wantPath     string
+		skips, fails bool
+	}{
+		{name: "found in PATH", names: []string{"sh"}, wantPath: "sh"},
+		{name: "found in sbin", names: []string{"no-such-wpfix-binary", "sh"}, wantPath: "sh"},
+		{name: "missing skips", names: []string{"no-such-wpfix-binary"}, skips: true},
+		{name: "missing fails under CI", ci: "true", names: []string{"no-such-wpfix-binary"}, fails: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("CI", tt.ci)
+			r := &recorder{TB: t}
+			got := Require(r, "wpfix-test-pkg", tt.names...)
+			if tt.wantPath != "" {
+				assert.Equal(t, tt.wantPath, filepath.Base(got))
+				assert.True(t, filepath.IsAbs(got), "absolute path, got %q", got)
+			}
+			line := "run: sudo apt-get install -y wpfix-test-pkg"
+			if tt.skips {
+				assert.Contains(t, r.skipped, line)
+			} else {
+				assert.Empty(t, r.skipped)
+			}
+			if tt.fails {
+				assert.Contains(t, r.failed, line)
+			} else {
+				assert.Empty(t, r.failed)
+			}
+		})
 	}
 }

@@ -1,10 +1,12 @@
 package wptest_test
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,10 +68,12 @@ const terminateTimeout = 2 * time.Second
 type scenario struct {
 	breakage wptest.Breakage
 	status   int
-	// bodyHas, nginxLog and fpmLog must be found after the failing request.
+	// bodyHas, nginxLog, fpmLog and debugLog (WordPress's debug.log) must be
+	// found after the failing request.
 	bodyHas  string
 	nginxLog *regexp.Regexp
 	fpmLog   *regexp.Regexp
+	debugLog *regexp.Regexp
 	// minDuration is how long the failing request must at least take.
 	minDuration time.Duration
 }
@@ -81,9 +85,11 @@ var scenarios = []scenario{
 		nginxLog: upstreamFailure, fpmLog: regexp.MustCompile(`child \d+ exited on signal 9 \(SIGKILL\)`)},
 	{breakage: wptest.BreakTimeout, status: 502, bodyHas: "502 Bad Gateway", minDuration: terminateTimeout,
 		nginxLog: upstreamFailure, fpmLog: regexp.MustCompile(`execution timed out \([\d.]+ sec\), terminating`)},
-	{breakage: wptest.BreakFatal, status: 500, bodyHas: criticalError},
+	{breakage: wptest.BreakFatal, status: 500, bodyHas: criticalError,
+		debugLog: regexp.MustCompile(`PHP Fatal error:  Uncaught Error: Call to undefined function wptest_this_function_does_not_exist\(\) in .*/wp-content/plugins/wptest-fatal/wptest-fatal.php`)},
 	{breakage: wptest.BreakPair, status: 502, bodyHas: "502 Bad Gateway", nginxLog: upstreamFailure},
-	{breakage: wptest.BreakChildTheme, status: 500, bodyHas: criticalError},
+	{breakage: wptest.BreakChildTheme, status: 500, bodyHas: criticalError,
+		debugLog: regexp.MustCompile(`PHP Fatal error: .* in .*/wp-content/themes/wptest-broken-child/functions.php`)},
 	{breakage: wptest.BreakMUPlugin, status: 502, bodyHas: "502 Bad Gateway", nginxLog: upstreamFailure},
 	{breakage: wptest.BreakDropin, status: 502, bodyHas: "502 Bad Gateway", nginxLog: upstreamFailure},
 	{breakage: wptest.BreakSingleFile, status: 502, bodyHas: "502 Bad Gateway", nginxLog: upstreamFailure},
@@ -126,7 +132,7 @@ func TestStack(t *testing.T) {
 }
 
 func runScenario(t *testing.T, st *wptest.Stack, files siteFiles, sc scenario) {
-	nginxMark, fpmMark := size(st.NginxErrorLog), size(st.FPMLog)
+	nginxMark, fpmMark, debugMark := size(st.NginxErrorLog), size(st.FPMLog), size(st.DebugLog)
 	culprits := st.Break(t, sc.breakage)
 
 	r := st.Get(t, "/")
@@ -144,6 +150,11 @@ func runScenario(t *testing.T, st *wptest.Stack, files siteFiles, sc scenario) {
 	if sc.fpmLog != nil {
 		line := waitForLine(t, st.FPMLog, fpmMark, sc.fpmLog)
 		t.Logf("php-fpm log: %s", line)
+	}
+
+	if sc.debugLog != nil {
+		line := waitForLine(t, st.DebugLog, debugMark, sc.debugLog)
+		t.Logf("debug.log: %s", line)
 	}
 
 	if sc.breakage == wptest.BreakPair {
@@ -229,4 +240,32 @@ func waitForLine(t *testing.T, path string, from int64, re *regexp.Regexp) strin
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestPoolExhausted shows pm.max_children taking effect: more slow requests
+// at once than the pool has workers make php-fpm say so in its log.
+func TestPoolExhausted(t *testing.T) {
+	t.Parallel()
+	st := wptest.NewStack(t, wptest.Options{MaxChildren: 2})
+	st.ActivatePlugins(t, st.AddPlugin(t, wptest.Plugin{Slug: "wptest-slow",
+		Body: "if ( isset( $_GET['wptest_slow'] ) ) { " + wptest.Sleep(time.Second) + " }"}))
+	mark := size(st.FPMLog)
+
+	var wg sync.WaitGroup
+	statuses := make([]int, 5)
+	for i := range statuses {
+		wg.Go(func() {
+			resp, err := http.Get(st.URL + "/?wptest_slow=1")
+			if err != nil {
+				return
+			}
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+
+	line := waitForLine(t, st.FPMLog, mark, regexp.MustCompile(`server reached pm.max_children setting \(2\), consider raising it`))
+	t.Logf("php-fpm log: %s", line)
+	assert.Equal(t, []int{200, 200, 200, 200, 200}, statuses, "queued requests are served in the end")
 }
