@@ -85,11 +85,14 @@ type ExitError struct {
 	Stderr []byte // what it wrote to standard error, at most 64 KiB
 }
 
+// Error says the status and the last line of standard error: programs put
+// their error last, and logins may put noise first (a banner, "Could not
+// chdir to home directory").
 func (e *ExitError) Error() string {
 	msg := fmt.Sprintf("exit status %d", e.Code)
 	if s := strings.TrimSpace(string(e.Stderr)); s != "" {
-		if i := strings.IndexByte(s, '\n'); i >= 0 {
-			s = s[:i]
+		if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+			s = s[i+1:]
 		}
 		msg += ": " + s
 	}
