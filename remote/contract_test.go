@@ -111,7 +111,7 @@ var contract = []struct {
 		assert.Equal(t, [2]int{u1, g1}, [2]int{u2, g2}, "the owner is kept")
 		assert.Equal(t, []string{"wp-config.php"}, names(t, h, dir), "no temporary file left")
 	}},
-	{"tail of a large file", func(t *testing.T, ctx context.Context, h remote.Host, dir string) {
+	{"head and tail of a large file", func(t *testing.T, ctx context.Context, h remote.Host, dir string) {
 		p := filepath.Join(dir, "error.log")
 		data := make([]byte, 3<<20)
 		rand.Read(data)
@@ -120,6 +120,9 @@ var contract = []struct {
 		require.NoError(t, err)
 		assert.Equal(t, int64(len(data)), size)
 		assert.True(t, bytes.Equal(data[len(data)-4096:], tail), "the last 4096 bytes")
+		head, err := h.ReadHead(ctx, p, 8192)
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(data[:8192], head), "the first 8192 bytes")
 		all, _, err := h.ReadTail(ctx, p, 10<<20)
 		require.NoError(t, err)
 		assert.Equal(t, len(data), len(all), "a tail longer than the file is the file")
@@ -172,6 +175,7 @@ var contract = []struct {
 			func() error { _, err := h.Stat(ctx, missing); return err },
 			func() error { _, err := h.ReadFile(ctx, missing); return err },
 			func() error { _, _, err := h.ReadTail(ctx, missing, 10); return err },
+			func() error { _, err := h.ReadHead(ctx, missing, 10); return err },
 			func() error { _, err := h.ReadDir(ctx, missing); return err },
 			func() error { return h.Remove(ctx, missing) },
 			func() error { return h.Rename(ctx, missing, missing+"2") },

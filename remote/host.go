@@ -26,6 +26,9 @@ type Host interface {
 	ReadDir(ctx context.Context, path string) ([]fs.FileInfo, error)
 	// ReadFile returns a whole file.
 	ReadFile(ctx context.Context, path string) ([]byte, error)
+	// ReadHead returns the first n bytes of a file (all of it when it is
+	// shorter), without reading the rest.
+	ReadHead(ctx context.Context, path string, n int64) ([]byte, error)
 	// ReadTail returns the last n bytes of a file (all of it when it is
 	// shorter) and the file's size, without reading the rest.
 	ReadTail(ctx context.Context, path string, n int64) (tail []byte, size int64, err error)

@@ -93,6 +93,20 @@ func (l *Local) ReadFile(ctx context.Context, path string) (b []byte, err error)
 	return b, err
 }
 
+// ReadHead returns the first n bytes of a file.
+func (l *Local) ReadHead(ctx context.Context, path string, n int64) (head []byte, err error) {
+	err = l.do(ctx, "read", path, func() error {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		head, err = io.ReadAll(io.LimitReader(f, n))
+		return err
+	})
+	return head, err
+}
+
 // ReadTail returns the last n bytes of a file and its size.
 func (l *Local) ReadTail(ctx context.Context, path string, n int64) (tail []byte, size int64, err error) {
 	err = l.do(ctx, "read", path, func() error {
