@@ -31,7 +31,11 @@ func ParseTarget(s string) (Target, error) {
 		if !strings.EqualFold(scheme, "ssh") {
 			return Target{}, fmt.Errorf("target %q: unsupported scheme %q: use ssh://user@host:port/path", s, scheme)
 		}
-		return parseURLTarget(s)
+		t, err := parseURLTarget(s)
+		if err != nil {
+			return Target{}, fmt.Errorf("target %q: %w", s, err)
+		}
+		return t, nil
 	}
 	colon := hostColon(s)
 	if colon < 0 {
@@ -44,7 +48,11 @@ func ParseTarget(s string) (Target, error) {
 		}
 		return Target{Path: p}, nil
 	}
-	return parseSCPTarget(s, colon)
+	t, err := parseSCPTarget(s, colon)
+	if err != nil {
+		return Target{}, fmt.Errorf("target %q: %w", s, err)
+	}
+	return t, nil
 }
 
 // parseSCPTarget reads user@host:/path, where host may be [IPv6] and colon
@@ -57,23 +65,23 @@ func parseSCPTarget(s string, colon int) (Target, error) {
 	if at := strings.LastIndexByte(hostPart, '@'); at >= 0 {
 		t.User, hostPart = hostPart[:at], hostPart[at+1:]
 		if t.User == "" {
-			return Target{}, fmt.Errorf("target %q: empty user before @", s)
+			return Target{}, errors.New("empty user before @")
 		}
 	}
 	t.Host = hostPart
 	if strings.HasPrefix(hostPart, "[") && strings.HasSuffix(hostPart, "]") {
 		t.Host = hostPart[1 : len(hostPart)-1]
 	} else if strings.ContainsAny(hostPart, "[]") {
-		return Target{}, fmt.Errorf("target %q: an IPv6 host is written [addr]:/path", s)
+		return Target{}, errors.New("an IPv6 host is written [addr]:/path")
 	}
-	if err := checkTargetParts(s, t.User, t.Host); err != nil {
+	if err := checkTargetParts(t.User, t.Host); err != nil {
 		return Target{}, err
 	}
 	if p == "" {
-		return Target{}, fmt.Errorf("target %q: missing path after the colon: write %s/path/to/site", s, s)
+		return Target{}, fmt.Errorf("missing path after the colon: write %s/path/to/site", s)
 	}
 	if !strings.HasPrefix(p, "/") {
-		return Target{}, fmt.Errorf("target %q: remote path %q is not absolute (to give a port, write ssh://user@host:port/path)", s, p)
+		return Target{}, fmt.Errorf("remote path %q is not absolute (to give a port, write ssh://user@host:port/path)", p)
 	}
 	t.Path = path.Clean(p)
 	return t, nil
@@ -107,38 +115,41 @@ func hostColon(s string) int {
 func parseURLTarget(s string) (Target, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return Target{}, fmt.Errorf("target %q: %w", s, errors.Unwrap(err))
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err // without the operation and the URL, which the caller adds
+		}
+		return Target{}, err
 	}
 	if u.Opaque != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return Target{}, fmt.Errorf("target %q: an ssh:// target has no query or fragment (escape ? and # in a path as %%3F and %%23)", s)
+		return Target{}, errors.New("an ssh:// target has no query or fragment (escape ? and # in a path as %3F and %23)")
 	}
 	var t Target
 	if u.User != nil {
 		if _, ok := u.User.Password(); ok {
-			return Target{}, fmt.Errorf("target %q: passwords are not accepted in a target: use a key or ssh-agent", s)
+			return Target{}, errors.New("passwords are not accepted in a target: use a key or ssh-agent")
 		}
 		t.User = u.User.Username()
 		if t.User == "" {
-			return Target{}, fmt.Errorf("target %q: empty user before @", s)
+			return Target{}, errors.New("empty user before @")
 		}
 	}
 	t.Host = u.Hostname()
-	if err := checkTargetParts(s, t.User, t.Host); err != nil {
+	if err := checkTargetParts(t.User, t.Host); err != nil {
 		return Target{}, err
 	}
 	if strings.HasSuffix(u.Host, ":") {
-		return Target{}, fmt.Errorf("target %q: empty port after the colon", s)
+		return Target{}, errors.New("empty port after the colon")
 	}
 	if ps := u.Port(); ps != "" {
 		if t.Port, err = parsePort(ps); err != nil {
-			return Target{}, fmt.Errorf("target %q: %w", s, err)
+			return Target{}, err
 		}
 	}
 	if u.Path == "" {
-		return Target{}, fmt.Errorf("target %q: missing path: write %s/path/to/site", s, strings.TrimSuffix(s, "/"))
+		return Target{}, fmt.Errorf("missing path: write %s/path/to/site", strings.TrimSuffix(s, "/"))
 	}
 	if strings.IndexByte(u.Path, 0) >= 0 {
-		return Target{}, fmt.Errorf("target %q: the path holds a NUL byte", s)
+		return Target{}, errors.New("the path holds a NUL byte")
 	}
 	t.Path = path.Clean(u.Path)
 	return t, nil
@@ -155,21 +166,21 @@ func parsePort(s string) (int, error) {
 
 // checkTargetParts rejects a user or host that could not be written back
 // the same way, or that an SSH command line would read as an option.
-func checkTargetParts(target, user, host string) error {
+func checkTargetParts(user, host string) error {
 	if host == "" {
-		return fmt.Errorf("target %q: empty host", target)
+		return errors.New("empty host")
 	}
 	if strings.HasPrefix(host, "-") || strings.ContainsFunc(host, badHostRune) {
-		return fmt.Errorf("target %q: bad host name %q", target, host)
+		return fmt.Errorf("bad host name %q", host)
 	}
 	// ":" and "%" belong to IPv6 addresses and their zones only.
 	if strings.ContainsAny(host, ":%") {
 		if a, err := netip.ParseAddr(host); err != nil || !a.Is6() {
-			return fmt.Errorf("target %q: bad IPv6 address %q", target, host)
+			return fmt.Errorf("bad IPv6 address %q", host)
 		}
 	}
 	if strings.HasPrefix(user, "-") || strings.ContainsFunc(user, badUserRune) {
-		return fmt.Errorf("target %q: bad user name %q", target, user)
+		return fmt.Errorf("bad user name %q", user)
 	}
 	return nil
 }
