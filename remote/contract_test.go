@@ -45,12 +45,24 @@ func localFixture(t *testing.T) fixture {
 	return fixture{remote.NewLocal(), newDir(t, -1, -1)}
 }
 
+// sshFixture reaches a real sshd the way wpfix does: Open with a target and
+// the options the flags give, the host key checked against known_hosts.
 func sshFixture(t *testing.T, opts sshtest.Options) (fixture, *sshtest.Server) {
 	srv := sshtest.NewServer(t, opts)
-	h, err := remote.NewSSH(srv.Dial(t), "sshtest")
+	h, err := remote.Open(context.Background(),
+		remote.Target{User: srv.User, Host: "sshtest", Port: srv.Port, Path: "/"},
+		remote.Options{Identity: srv.KeyFile, KnownHosts: srv.KnownHostsFile, ConfigFile: writeSSHConfig(t, srv)})
 	require.NoError(t, err)
 	t.Cleanup(func() { h.Close() })
 	return fixture{h, newDir(t, srv.UID, srv.GID)}, srv
+}
+
+// writeSSHConfig gives the name "sshtest" to the server's address, as a
+// user's ~/.ssh/config would.
+func writeSSHConfig(t *testing.T, srv *sshtest.Server) string {
+	p := filepath.Join(t.TempDir(), "ssh_config")
+	require.NoError(t, os.WriteFile(p, []byte("Host sshtest\n  HostName "+srv.Host+"\n"), 0o600))
+	return p
 }
 
 // TestHostContract runs the same table of behaviours against every Host.

@@ -22,8 +22,8 @@ type Target struct {
 func (t Target) Local() bool { return t.Host == "" }
 
 // Options say how to reach an SSH host. Each value left zero is taken from
-// ~/.ssh/config, then from OpenSSH's defaults (see the package doc for the
-// order).
+// ~/.ssh/config, then from OpenSSH's defaults: ssh-config.md in this
+// folder gives the order.
 type Options struct {
 	// Identity is a private key file (-i).
 	Identity string

@@ -92,6 +92,12 @@ func TestWorkdirStopsItsProcesses(t *testing.T) {
 	})
 	ok, _ := p.Exited()
 	assert.True(t, ok, "stopped when the test ended")
+	// The background sleep is killed too, but lingers as a zombie until
+	// pid 1 reaps it; kill(-pgid, 0) counts zombies.
+	deadline := time.Now().Add(20 * time.Second)
+	for syscall.Kill(-p.Cmd.Process.Pid, 0) == nil && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
 	assert.Error(t, syscall.Kill(-p.Cmd.Process.Pid, 0), "the whole process group is gone")
 	assert.NoDirExists(t, dir)
 }
