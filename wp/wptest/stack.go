@@ -54,6 +54,9 @@ type Options struct {
 	Owner string
 	// TablePrefix is WordPress's $table_prefix (default "wp_").
 	TablePrefix string
+	// DBSocket makes wp-config.php reach MariaDB by its unix socket
+	// ("localhost:/path/to/mysqld.sock") instead of TCP.
+	DBSocket bool
 }
 
 // Stack is a running WordPress site. Its fields are read-only.
@@ -165,6 +168,9 @@ func NewStack(t testing.TB, opts Options) *Stack {
 	httpPort, dbPort := proctest.FreePort(t), proctest.FreePort(t)
 	s.URL = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	s.DBHost = fmt.Sprintf("127.0.0.1:%d", dbPort)
+	if opts.DBSocket {
+		s.DBHost = "localhost:" + s.DBSocket
+	}
 
 	runUser, runGroup := s.resolveOwner(t)
 	s.startMariaDB(t, bin, dbPort)
@@ -248,7 +254,7 @@ func (s *Stack) startMariaDB(t testing.TB, bin binaries, port int) {
 		}
 	}
 	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = s.DBUser, s.DBPassword, "tcp", s.DBHost, s.DBName
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = s.DBUser, s.DBPassword, "unix", s.DBSocket, s.DBName
 	s.db, err = sql.Open("mysql", cfg.FormatDSN())
 	if err != nil {
 		t.Fatalf("wptest: %v", err)
@@ -383,6 +389,14 @@ func (s *Stack) chown(t testing.TB, path string) {
 // DB returns a connection to the site's database as WordPress's own user.
 func (s *Stack) DB() *sql.DB { return s.db }
 
+// StopDatabase kills MariaDB, as a crashed or stopped database server
+// leaves a site.
+func (s *Stack) StopDatabase() { s.maria.Stop() }
+
+// StopPHP kills php-fpm: nginx then answers 502 for every PHP request, a
+// failure outside WordPress.
+func (s *Stack) StopPHP() { s.fpm.Stop() }
+
 // Response is what the site answered to a GET.
 type Response struct {
 	Status   int
@@ -457,9 +471,8 @@ func (s *Stack) optionPHP(t testing.TB, args ...string) []byte {
 	if _, err := os.Stat(script); err != nil {
 		s.dir.WriteFile("option.php", mustAsset("php/option.php"), 0o644)
 	}
-	host, port, _ := strings.Cut(s.DBHost, ":")
 	cmd := exec.Command(s.php, append([]string{"-c", s.dir.Path("php.ini"), script}, args...)...)
-	cmd.Env = append(phpEnv(), "WPTEST_DB_HOST="+host, "WPTEST_DB_PORT="+port, "WPTEST_DB_USER="+s.DBUser,
+	cmd.Env = append(phpEnv(), "WPTEST_DB_SOCKET="+s.DBSocket, "WPTEST_DB_USER="+s.DBUser,
 		"WPTEST_DB_PASSWORD="+s.DBPassword, "WPTEST_DB_NAME="+s.DBName, "WPTEST_TABLE_PREFIX="+s.TablePrefix)
 	out, err := cmd.Output()
 	if err != nil {

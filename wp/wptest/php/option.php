@@ -4,8 +4,8 @@
 //   php option.php get NAME        prints the value, unserialized, as JSON
 //   php option.php set NAME JSON   stores the JSON value, arrays PHP-serialized
 // The database comes from WPTEST_DB_* environment variables.
-$db = new mysqli(getenv('WPTEST_DB_HOST'), getenv('WPTEST_DB_USER'), getenv('WPTEST_DB_PASSWORD'),
-	getenv('WPTEST_DB_NAME'), (int) getenv('WPTEST_DB_PORT'));
+$db = new mysqli('localhost', getenv('WPTEST_DB_USER'), getenv('WPTEST_DB_PASSWORD'),
+	getenv('WPTEST_DB_NAME'), 0, getenv('WPTEST_DB_SOCKET'));
 $table = getenv('WPTEST_TABLE_PREFIX') . 'options';
 $cmd = $argv[1];
 $name = $argv[2];
