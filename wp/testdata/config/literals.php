@@ -1,0 +1,28 @@
+<?php
+DEFINE( 'UPPER_CALL', TRUE );
+Define( 'MIXED_CALL', False );
+define( 'A_NULL', NULL );
+define( 'AN_INT', 42 );
+define( 'NEGATIVE', -7 );
+define( 'SPACED_NEGATIVE', - /* minus */ 8 );
+define( 'POSITIVE', +9 );
+define( 'HEX', 0x1F );
+define( 'OCTAL', 0755 );
+define( 'EXPLICIT_OCTAL', 0o17 );
+define( 'BINARY', 0b101 );
+define( 'UNDERSCORES', 1_000_000 );
+define( 'A_FLOAT', 1.5 );
+define( 'EXPONENT', 2.5e3 );
+define( 'LEADING_DOT', .25 );
+define( 'HUGE', 9223372036854775808 );
+define( 'NEGATIVE_ZERO', -0.0 );
+define( 'WP_POST_REVISIONS', false );
+define( 'EMPTY_STRING', '' );
+define( 'UTF8', 'naïve café ☕' );
+define( 'CONCATENATED', 'a' . 'b' );
+define( 'ARRAY_CONSTANT', [ 'a', 'b' ] );
+define( 'NAMED', value: 'named value' );
+define( value: 'swapped', constant_name: 'NAMED_SWAPPED' );
+define( 'NS_TRUE', \true );
+define( 'WP_MEMORY_LIMIT', 268435456 );
+$table_prefix = 'wp_';
