@@ -1,6 +1,7 @@
 package wp
 
 import (
+	"path"
 	"strings"
 	"testing"
 
@@ -57,6 +58,30 @@ func FuzzParseHeaders(f *testing.F) {
 			if strings.Contains(v, "*/") || strings.Contains(v, "?>") {
 				t.Fatalf("%s holds a comment end: %q", n, v)
 			}
+		}
+	})
+}
+
+func TestLocalPath(t *testing.T) {
+	for _, p := range []string{"akismet/akismet.php", "hello.php", "twentytwentythree", "a b/c.php"} {
+		assert.NoError(t, LocalPath(p), p)
+	}
+	for _, p := range []string{"", ".", "..", "../wp-config.php", "a/../../x.php", "/etc/passwd", "a//b.php",
+		"a/./b.php", `..\x.php`, "a\x00.php", "a/"} {
+		assert.Error(t, LocalPath(p), "%q", p)
+	}
+}
+
+func FuzzLocalPath(f *testing.F) {
+	f.Add("akismet/akismet.php")
+	f.Add("../x")
+	f.Fuzz(func(t *testing.T, p string) {
+		if LocalPath(p) != nil {
+			return
+		}
+		joined := path.Join("/srv/plugins", p)
+		if !strings.HasPrefix(joined, "/srv/plugins/") {
+			t.Fatalf("%q accepted but escapes: %s", p, joined)
 		}
 	})
 }

@@ -1,0 +1,427 @@
+package wp
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/wpfix/wpfix/remote"
+)
+
+// DB is a site's database, reached from its host: over SSH the database
+// on the remote machine's loopback or unix socket is reached through the
+// same connection, or, where the server refuses forwarding, through the
+// host's own mysql client.
+type DB struct {
+	// Via says how the database is reached, for reports: "tcp
+	// 127.0.0.1:3306", "unix /run/mysqld/mysqld.sock", or that plus " (mysql
+	// client on the host)".
+	Via string
+
+	prefix string
+	siteID string
+	q      querier
+}
+
+// querier runs SQL with ? placeholders for string arguments.
+type querier interface {
+	query(ctx context.Context, q string, args ...string) ([][]string, error)
+	exec(ctx context.Context, q string, args ...string) error
+	close() error
+}
+
+// defaultSockets are where MySQL and MariaDB put their socket, after what
+// PHP itself is configured with.
+var defaultSockets = []string{"/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.sock",
+	"/var/lib/mysql/mysql.sock", "/tmp/mysql.sock"}
+
+var prefixRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
+// OpenDB connects to the site's database with the credentials of
+// wp-config.php. Errors say which user on which server failed, never the
+// password.
+func (s *Site) OpenDB(ctx context.Context) (*DB, error) {
+	var c [4]string
+	for i, name := range []string{"DB_NAME", "DB_USER", "DB_PASSWORD", "DB_HOST"} {
+		v, ok, err := s.Constant(name)
+		if err != nil {
+			return nil, err
+		}
+		if !ok && name != "DB_PASSWORD" {
+			return nil, fmt.Errorf("%s defines no %s", s.ConfigFile, name)
+		}
+		c[i] = v
+	}
+	name, user, pass, host := c[0], c[1], Secret(c[2]), c[3]
+	prefix, err := s.TablePrefix()
+	if err != nil {
+		return nil, err
+	}
+	if !prefixRE.MatchString(prefix) {
+		return nil, fmt.Errorf("$table_prefix in %s is %q: only letters, digits and _ are allowed", s.ConfigFile, prefix)
+	}
+	addr, err := ParseDBHost(host)
+	if err != nil {
+		return nil, fmt.Errorf("DB_HOST in %s: %w", s.ConfigFile, err)
+	}
+	if addr.Network == "unix" && addr.Addr == "" {
+		if addr.Addr, err = s.defaultSocket(ctx); err != nil {
+			return nil, err
+		}
+	}
+	db := &DB{Via: addr.Network + " " + addr.Addr, prefix: prefix, siteID: "1"}
+	if v, ok, _ := s.Constant("SITE_ID_CURRENT_SITE"); ok && v != "" {
+		db.siteID = v
+	}
+	who := fmt.Sprintf("database %s as %s at %s on %s", name, user, db.Via, s.Host.Name())
+	charset, _, _ := s.Constant("DB_CHARSET")
+
+	q, err := openDriver(ctx, s.Host, addr, name, user, pass, charset)
+	if errors.Is(err, remote.ErrForwardingRefused) {
+		q, err = openClient(ctx, s.Host, addr, name, user, pass, charset)
+		db.Via += " (mysql client on the host)"
+		who += " with its mysql client"
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", who, err)
+	}
+	db.q = q
+	return db, nil
+}
+
+// defaultSocket finds the socket "localhost" means, the way PHP would: its
+// mysqli and pdo_mysql default_socket settings, then the usual places.
+func (s *Site) defaultSocket(ctx context.Context) (string, error) {
+	var candidates []string
+	out, err := s.Host.Exec(ctx, []string{"php", "-r",
+		`echo ini_get("mysqli.default_socket"), "\n", ini_get("pdo_mysql.default_socket"), "\n";`}, nil)
+	if err == nil {
+		for _, l := range strings.Split(string(out), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				candidates = append(candidates, l)
+			}
+		}
+	}
+	candidates = append(candidates, defaultSockets...)
+	for _, p := range candidates {
+		if fi, err := s.Host.Stat(ctx, p); err == nil && fi.Mode()&fs.ModeSocket != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("DB_HOST in %s means the local MySQL socket, but none is on %s (looked at %s); give DB_HOST with --define",
+		s.ConfigFile, s.Host.Name(), strings.Join(candidates, ", "))
+}
+
+// Close closes the connection.
+func (d *DB) Close() error { return d.q.close() }
+
+// Prefix is the table prefix.
+func (d *DB) Prefix() string { return d.prefix }
+
+// Option returns an option's value, byte for byte as stored (serialized
+// values stay serialized), and whether it exists.
+func (d *DB) Option(ctx context.Context, name string) (string, bool, error) {
+	rows, err := d.q.query(ctx, "SELECT option_value FROM `"+d.prefix+"options` WHERE option_name = ?", name)
+	if err != nil {
+		return "", false, fmt.Errorf("read option %s: %w", name, err)
+	}
+	if len(rows) == 0 {
+		return "", false, nil
+	}
+	return rows[0][0], true, nil
+}
+
+// SetOption stores an option's value, byte for byte, adding it (autoloaded,
+// as add_option does) when it does not exist.
+func (d *DB) SetOption(ctx context.Context, name, value string) error {
+	err := d.q.exec(ctx, "INSERT INTO `"+d.prefix+"options` (option_name, option_value, autoload) VALUES (?, ?, 'yes') "+
+		"ON DUPLICATE KEY UPDATE option_value = VALUES(option_value)", name, value)
+	if err != nil {
+		return fmt.Errorf("write option %s: %w", name, err)
+	}
+	return nil
+}
+
+// SiteOption returns a network option of a multisite install (sitemeta of
+// the current network), and whether it exists.
+func (d *DB) SiteOption(ctx context.Context, key string) (string, bool, error) {
+	rows, err := d.q.query(ctx, "SELECT meta_value FROM `"+d.prefix+"sitemeta` WHERE meta_key = ? AND site_id = ? ORDER BY meta_id LIMIT 1",
+		key, d.siteID)
+	if err != nil {
+		return "", false, fmt.Errorf("read network option %s: %w", key, err)
+	}
+	if len(rows) == 0 {
+		return "", false, nil
+	}
+	return rows[0][0], true, nil
+}
+
+// SetSiteOption stores a network option of a multisite install.
+func (d *DB) SetSiteOption(ctx context.Context, key, value string) error {
+	err := d.q.exec(ctx, "UPDATE `"+d.prefix+"sitemeta` SET meta_value = ? WHERE meta_key = ? AND site_id = ?", value, key, d.siteID)
+	if err != nil {
+		return fmt.Errorf("write network option %s: %w", key, err)
+	}
+	return nil
+}
+
+// driverQuerier talks MySQL's protocol over a connection the host dials.
+type driverQuerier struct{ db *sql.DB }
+
+func openDriver(ctx context.Context, h remote.Host, addr DBAddress, name, user string, pass Secret, charset string) (querier, error) {
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd, cfg.DBName = user, pass.Reveal(), name
+	cfg.Net, cfg.Addr = addr.Network, addr.Addr
+	cfg.Timeout = 10 * time.Second
+	cfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return h.Dial(ctx, network, addr)
+	}
+	if err := cfg.Apply(mysql.Charset(connCharset(charset), "")); err != nil {
+		return nil, err
+	}
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(2)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, unwrapDial(err)
+	}
+	return driverQuerier{db}, nil
+}
+
+// connCharset is the connection character set: WordPress's DB_CHARSET, so
+// that values come back byte for byte as WordPress stored them.
+func connCharset(c string) string {
+	if c == "" || c == "utf8" {
+		return "utf8mb4"
+	}
+	return c
+}
+
+// unwrapDial keeps the host's own dial error, which names the host and the
+// address, out of the driver's wrapping.
+func unwrapDial(err error) error {
+	var oe *remote.OpError
+	if errors.As(err, &oe) {
+		return oe
+	}
+	return err
+}
+
+func (d driverQuerier) query(ctx context.Context, q string, args ...string) ([][]string, error) {
+	rows, err := d.db.QueryContext(ctx, q, anys(args)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out [][]string
+	for rows.Next() {
+		raw := make([]sql.RawBytes, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range raw {
+			ptrs[i] = &raw[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		row := make([]string, len(cols))
+		for i, b := range raw {
+			row[i] = string(b)
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
+}
+
+func (d driverQuerier) exec(ctx context.Context, q string, args ...string) error {
+	_, err := d.db.ExecContext(ctx, q, anys(args)...)
+	return err
+}
+
+func (d driverQuerier) close() error { return d.db.Close() }
+
+func anys(args []string) []any {
+	a := make([]any, len(args))
+	for i, s := range args {
+		a[i] = s
+	}
+	return a
+}
+
+// clientQuerier runs the host's mysql (or mariadb) client, for servers that
+// refuse forwarding. The password goes into a 0600 option file made by
+// mktemp and removed afterwards, never onto a command line, where any user
+// of the host could read it. Arguments travel as hex literals, so no value
+// is ever quoted into SQL, and results come back in batch mode, whose
+// escapes are undone.
+type clientQuerier struct {
+	h        remote.Host
+	bin      string
+	defaults string
+}
+
+func openClient(ctx context.Context, h remote.Host, addr DBAddress, name, user string, pass Secret, charset string) (querier, error) {
+	var bin string
+	for _, b := range []string{"mariadb", "mysql"} {
+		if _, err := h.Exec(ctx, []string{b, "--version"}, nil); err == nil {
+			bin = b
+			break
+		}
+	}
+	if bin == "" {
+		return nil, fmt.Errorf("the SSH server refuses forwarding and %s has no mysql client to fall back on: %w",
+			h.Name(), remote.ErrForwardingRefused)
+	}
+	out, err := h.Exec(ctx, []string{"mktemp", "-t", "wpfix-db.XXXXXXXXXX"}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("make the client's option file: %w", err)
+	}
+	defaults := strings.TrimSpace(string(out))
+	var ini strings.Builder
+	ini.WriteString("[client]\n")
+	fmt.Fprintf(&ini, "user=%s\npassword=%s\n", optionQuote(user), optionQuote(pass.Reveal()))
+	if addr.Network == "unix" {
+		fmt.Fprintf(&ini, "socket=%s\n", optionQuote(addr.Addr))
+	} else {
+		hst, port, err := net.SplitHostPort(addr.Addr)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&ini, "host=%s\nport=%s\nprotocol=tcp\n", optionQuote(hst), port)
+	}
+	fmt.Fprintf(&ini, "database=%s\ndefault-character-set=%s\n", optionQuote(name), connCharset(charset))
+	c := &clientQuerier{h: h, bin: bin, defaults: defaults}
+	if err := h.WriteFile(ctx, defaults, []byte(ini.String()), 0o600); err != nil {
+		c.close()
+		return nil, fmt.Errorf("write the client's option file: %w", err)
+	}
+	if _, err := c.query(ctx, "SELECT 1"); err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// optionQuote quotes a value for a MySQL option file.
+func optionQuote(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
+	return `"` + r.Replace(s) + `"`
+}
+
+// bind replaces each ? in q with its argument as a hex literal.
+func bind(q string, args []string) (string, error) {
+	var b strings.Builder
+	for _, r := range q {
+		if r != '?' {
+			b.WriteRune(r)
+			continue
+		}
+		if len(args) == 0 {
+			return "", errors.New("more placeholders than arguments")
+		}
+		if args[0] == "" {
+			b.WriteString("''")
+		} else {
+			b.WriteString("X'" + hex.EncodeToString([]byte(args[0])) + "'")
+		}
+		args = args[1:]
+	}
+	if len(args) > 0 {
+		return "", errors.New("more arguments than placeholders")
+	}
+	return b.String(), nil
+}
+
+func (c *clientQuerier) run(ctx context.Context, q string, args []string) ([]byte, error) {
+	sqlText, err := bind(q, args)
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.h.Exec(ctx, []string{c.bin, "--defaults-extra-file=" + c.defaults, "--batch", "--skip-column-names"},
+		strings.NewReader(sqlText+";\n"))
+	var ee *remote.ExitError
+	if errors.As(err, &ee) {
+		return nil, fmt.Errorf("%s: %s", c.bin, strings.TrimSpace(string(lastLine(ee.Stderr))))
+	}
+	return out, err
+}
+
+func lastLine(b []byte) []byte {
+	b = bytes.TrimSpace(b)
+	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		return b[i+1:]
+	}
+	return b
+}
+
+func (c *clientQuerier) query(ctx context.Context, q string, args ...string) ([][]string, error) {
+	out, err := c.run(ctx, q, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	var rows [][]string
+	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		var row []string
+		for _, f := range strings.Split(line, "\t") {
+			row = append(row, unescapeBatch(f))
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+func (c *clientQuerier) exec(ctx context.Context, q string, args ...string) error {
+	_, err := c.run(ctx, q, args)
+	return err
+}
+
+func (c *clientQuerier) close() error {
+	return c.h.Remove(context.Background(), c.defaults)
+}
+
+// unescapeBatch undoes the mysql client's batch-mode escapes: \n, \t, \\
+// and \0.
+func unescapeBatch(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			b.WriteByte('\n')
+		case 't':
+			b.WriteByte('\t')
+		case '0':
+			b.WriteByte(0)
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,282 @@
+package wp_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wpfix/wpfix/remote"
+	"github.com/wpfix/wpfix/remote/sshtest"
+	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/wptest"
+)
+
+// reach returns how a test reaches a stack: a host to read it through.
+type reach struct {
+	name    string
+	sshOpts *sshtest.Options // nil: local
+	dbVia   string           // what DB.Via must contain
+}
+
+var reaches = []reach{
+	{name: "local", dbVia: "tcp 127.0.0.1:"},
+	{name: "ssh", sshOpts: &sshtest.Options{}, dbVia: "tcp 127.0.0.1:"},
+	{name: "ssh-no-forwarding", sshOpts: &sshtest.Options{DisableForwarding: true}, dbVia: "(mysql client on the host)"},
+}
+
+// open starts a stack reachable the given way and returns it with a Host.
+func (r reach) open(t *testing.T, opts wptest.Options) (*wptest.Stack, remote.Host) {
+	t.Helper()
+	if r.sshOpts == nil {
+		return wptest.NewStack(t, opts), remote.NewLocal()
+	}
+	srv := sshtest.NewServer(t, *r.sshOpts)
+	opts.Owner = srv.User
+	st := wptest.NewStack(t, opts)
+	h, err := remote.Open(context.Background(),
+		remote.Target{User: srv.User, Host: srv.Host, Port: srv.Port, Path: st.Root},
+		remote.Options{Identity: srv.KeyFile, KnownHosts: srv.KnownHostsFile, ConfigFile: "none"})
+	require.NoError(t, err)
+	t.Cleanup(func() { h.Close() })
+	return st, h
+}
+
+// TestInventory reads a stack with one of everything and checks wpfix sees
+// exactly what was installed, locally, over SSH, and over SSH to a server
+// that refuses forwarding (the database through the host's mysql client).
+func TestInventory(t *testing.T) {
+	for _, r := range reaches {
+		t.Run(r.name, func(t *testing.T) {
+			t.Parallel()
+			st, h := r.open(t, wptest.Options{})
+			folder := st.AddPlugin(t, wptest.Plugin{Slug: "wptest-folder", Name: "Folder Plugin"})
+			single := st.AddPlugin(t, wptest.Plugin{Slug: "wptest-single", Name: "Single Plugin", SingleFile: true})
+			st.AddPlugin(t, wptest.Plugin{Slug: "wptest-inactive", Name: "Inactive Plugin"})
+			st.ActivatePlugins(t, folder, single, "wptest-gone/wptest-gone.php")
+			st.AddMUPlugin(t, "wptest-mu.php", "")
+			st.AddDropin(t, "object-cache.php", "")
+			var parent string
+			st.OptionValue(t, "template", &parent)
+			st.AddChildTheme(t, "wptest-child", parent, "")
+			st.ActivateTheme(t, parent, "wptest-child")
+
+			ctx := context.Background()
+			site, err := wp.Find(ctx, h, filepath.Dir(st.Root), wp.Options{})
+			require.NoError(t, err, "found from the folder above the docroot")
+			assert.Equal(t, st.Root, site.Root)
+			assert.Equal(t, filepath.Join(st.Root, "wp-config.php"), site.ConfigFile)
+			assert.Equal(t, st.PluginDir, site.PluginDir)
+			db, err := site.OpenDB(ctx)
+			require.NoError(t, err)
+			defer db.Close()
+			assert.Contains(t, db.Via, r.dbVia)
+
+			inv, err := site.Inventory(ctx, db)
+			require.NoError(t, err)
+			assert.Equal(t, st.Version, inv.Version)
+			assert.Equal(t, st.URL, inv.SiteURL)
+			assert.Equal(t, st.URL, inv.Home)
+			assert.Equal(t, []string{"akismet/akismet.php", "wptest-folder/wptest-folder.php",
+				"wptest-inactive/wptest-inactive.php", "wptest-single.php"}, pluginFiles(inv))
+			assert.Equal(t, map[string]bool{"wptest-folder": true, "wptest-single.php": true},
+				activeNames(inv))
+			assert.Equal(t, "Folder Plugin", pluginByFile(inv, folder).Title)
+			assert.Equal(t, "1.0.0", pluginByFile(inv, folder).Version)
+			assert.Equal(t, []string{"wptest-gone/wptest-gone.php"}, inv.MissingPlugins)
+			assert.Equal(t, []string{"wptest-mu.php"}, inv.MUPlugins)
+			require.Len(t, inv.Dropins, 1)
+			assert.Equal(t, "object-cache.php", inv.Dropins[0].File)
+			assert.Equal(t, parent, inv.Template)
+			assert.Equal(t, "wptest-child", inv.Stylesheet)
+			child := themeBy(inv, "wptest-child")
+			require.NotNil(t, child)
+			assert.Equal(t, parent, child.Template, "the child names its parent")
+			assert.Contains(t, inv.DefaultThemes, parent)
+			assert.NotContains(t, inv.DefaultThemes, "wptest-child")
+		})
+	}
+}
+
+// TestOptionsRoundTrip writes an option with multibyte content and reads
+// it back byte for byte, through both database paths.
+func TestOptionsRoundTrip(t *testing.T) {
+	for _, r := range []reach{reaches[0], reaches[2]} {
+		t.Run(r.name, func(t *testing.T) {
+			t.Parallel()
+			st, h := r.open(t, wptest.Options{})
+			ctx := context.Background()
+			site, err := wp.Find(ctx, h, st.Root, wp.Options{})
+			require.NoError(t, err)
+			db, err := site.OpenDB(ctx)
+			require.NoError(t, err)
+			defer db.Close()
+
+			before, ok := st.Option(t, "active_plugins")
+			require.True(t, ok)
+			got, ok, err := db.Option(ctx, "active_plugins")
+			require.NoError(t, err)
+			assert.True(t, ok)
+			assert.Equal(t, before, got)
+
+			value := string(wp.Serialize(wp.ListOf("größe/größe.php", "tab\there/x.php", `quote'"\back/y.php`,
+				"new\nline/z.php")))
+			require.NoError(t, db.SetOption(ctx, "wpfix_test", value))
+			raw, ok := st.Option(t, "wpfix_test")
+			require.True(t, ok)
+			assert.Equal(t, value, raw, "stored byte for byte")
+			got, ok, err = db.Option(ctx, "wpfix_test")
+			require.NoError(t, err)
+			assert.True(t, ok)
+			assert.Equal(t, value, got, "read back byte for byte")
+			_, ok, err = db.Option(ctx, "wpfix_missing")
+			require.NoError(t, err)
+			assert.False(t, ok)
+		})
+	}
+}
+
+// TestDBOverSocket reaches MariaDB by the unix socket wp-config.php names,
+// locally and through SSH.
+func TestDBOverSocket(t *testing.T) {
+	for _, r := range reaches[:2] {
+		t.Run(r.name, func(t *testing.T) {
+			t.Parallel()
+			st, h := r.open(t, wptest.Options{DBSocket: true})
+			ctx := context.Background()
+			site, err := wp.Find(ctx, h, st.Root, wp.Options{})
+			require.NoError(t, err)
+			db, err := site.OpenDB(ctx)
+			require.NoError(t, err)
+			defer db.Close()
+			assert.Equal(t, "unix "+st.DBSocket, db.Via)
+			url, _, err := db.Option(ctx, "siteurl")
+			require.NoError(t, err)
+			assert.Equal(t, st.URL, url)
+		})
+	}
+}
+
+// TestFindErrors: bad input gets a clear error.
+func TestFindErrors(t *testing.T) {
+	t.Parallel()
+	st, h := reaches[1].open(t, wptest.Options{})
+	ctx := context.Background()
+	rewrite := func(t *testing.T, from, to string) {
+		t.Helper()
+		p := filepath.Join(st.Root, "wp-config.php")
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		require.Contains(t, string(b), from)
+		require.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(b), from, to, 1)), 0o644))
+		t.Cleanup(func() { os.WriteFile(p, b, 0o644) })
+	}
+
+	t.Run("not WordPress", func(t *testing.T) {
+		_, err := wp.Find(ctx, h, st.PluginDir, wp.Options{})
+		assert.ErrorIs(t, err, wp.ErrNotWordPress)
+		assert.Contains(t, err.Error(), "no wp-load.php in "+st.PluginDir)
+		_, err = wp.Find(ctx, h, "/no/such/dir", wp.Options{})
+		assert.ErrorIs(t, err, os.ErrNotExist)
+	})
+	t.Run("unreadable wp-config.php", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("needs root to make wp-config.php unreadable to the SSH user")
+		}
+		p := filepath.Join(st.Root, "wp-config.php")
+		require.NoError(t, os.Chown(p, 0, 0))
+		require.NoError(t, os.Chmod(p, 0o600))
+		t.Cleanup(func() { os.Chmod(p, 0o644) })
+		_, err := wp.Find(ctx, h, st.Root, wp.Options{})
+		assert.ErrorIs(t, err, os.ErrPermission)
+		assert.Contains(t, err.Error(), p)
+	})
+	t.Run("unresolvable DB_HOST, then given", func(t *testing.T) {
+		rewrite(t, "define( 'DB_HOST', '"+st.DBHost+"' );", "\ndefine( 'DB_HOST', getenv( 'WPTEST_DB_HOST' ) );")
+		site, err := wp.Find(ctx, h, st.Root, wp.Options{})
+		require.NoError(t, err, "finding the site does not need DB_HOST")
+		_, err = site.OpenDB(ctx)
+		require.ErrorIs(t, err, wp.ErrUnresolved)
+		assert.Regexp(t, `wp-config.php line \d+ sets DB_HOST to getenv\( 'WPTEST_DB_HOST' \), which wpfix cannot evaluate; give it with --define DB_HOST=VALUE`, err.Error())
+		site, err = wp.Find(ctx, h, st.Root, wp.Options{Define: map[string]string{"DB_HOST": st.DBHost}})
+		require.NoError(t, err)
+		db, err := site.OpenDB(ctx)
+		require.NoError(t, err)
+		db.Close()
+	})
+	t.Run("unresolvable table prefix, then given", func(t *testing.T) {
+		rewrite(t, "$table_prefix = 'wp_';", "$table_prefix = getenv( 'PREFIX' );")
+		site, err := wp.Find(ctx, h, st.Root, wp.Options{})
+		require.NoError(t, err)
+		_, err = site.OpenDB(ctx)
+		require.ErrorIs(t, err, wp.ErrUnresolved)
+		assert.Contains(t, err.Error(), "--define table_prefix=VALUE")
+		site, err = wp.Find(ctx, h, st.Root, wp.Options{Define: map[string]string{"table_prefix": "wp_"}})
+		require.NoError(t, err)
+		db, err := site.OpenDB(ctx)
+		require.NoError(t, err)
+		db.Close()
+	})
+	t.Run("wrong DB password", func(t *testing.T) {
+		rewrite(t, st.DBPassword, "wrong-password-xyz")
+		site, err := wp.Find(ctx, h, st.Root, wp.Options{})
+		require.NoError(t, err)
+		_, err = site.OpenDB(ctx)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "connect to database wordpress as wordpress at tcp "+st.DBHost)
+		assert.Contains(t, err.Error(), "Access denied for user 'wordpress'@")
+		assert.NotContains(t, err.Error(), "wrong-password-xyz")
+		assert.NotContains(t, err.Error(), st.DBPassword)
+	})
+	t.Run("DB down", func(t *testing.T) {
+		st.StopDatabase()
+		site, err := wp.Find(ctx, h, st.Root, wp.Options{})
+		require.NoError(t, err)
+		_, err = site.OpenDB(ctx)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "connect to database wordpress as wordpress at tcp "+st.DBHost)
+		assert.True(t, errors.Is(err, os.ErrNotExist) || strings.Contains(err.Error(), "refused") ||
+			strings.Contains(err.Error(), "connect failed"), "says the server is not there: %v", err)
+	})
+}
+
+func pluginFiles(inv *wp.Inventory) []string {
+	var f []string
+	for _, p := range inv.Plugins {
+		f = append(f, p.File)
+	}
+	return f
+}
+
+func activeNames(inv *wp.Inventory) map[string]bool {
+	m := map[string]bool{}
+	for _, p := range inv.Plugins {
+		if p.Active {
+			m[p.Name] = true
+		}
+	}
+	return m
+}
+
+func pluginByFile(inv *wp.Inventory, file string) wp.PluginState {
+	for _, p := range inv.Plugins {
+		if p.File == file {
+			return p
+		}
+	}
+	return wp.PluginState{}
+}
+
+func themeBy(inv *wp.Inventory, stylesheet string) *wp.Theme {
+	for i := range inv.Themes {
+		if inv.Themes[i].Stylesheet == stylesheet {
+			return &inv.Themes[i]
+		}
+	}
+	return nil
+}
