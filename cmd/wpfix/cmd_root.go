@@ -30,8 +30,11 @@ it makes to the site.`,
 	// Shell completion is not part of the CLI contract yet.
 	root.CompletionOptions.DisableDefaultCmd = true
 
+	g := &globalOptions{}
+	g.register(root)
 	root.AddCommand(
-		newVersionCommand(),
+		newInfoCommand(g),
+		newVersionCommand(g),
 	)
 	return root
 }

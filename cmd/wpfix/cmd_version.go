@@ -76,29 +76,21 @@ func (b buildInfo) String() string {
 	return fmt.Sprintf("wpfix %s (%s)", b.Version, strings.Join(details, ", "))
 }
 
-// versionOptions are the flags of `wpfix version`.
-type versionOptions struct {
-	JSON bool
-}
-
-func newVersionCommand() *cobra.Command {
-	var opts versionOptions
-	cmd := &cobra.Command{
+func newVersionCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of wpfix",
 		Long: `Print the version of wpfix, the commit it was built from, and the Go
 version, operating system and architecture it was built with.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runVersion(opts, readBuildInfo(), cmd.OutOrStdout())
+			return runVersion(g.JSON, readBuildInfo(), cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON object")
-	return cmd
 }
 
-func runVersion(opts versionOptions, info buildInfo, stdout io.Writer) error {
-	if opts.JSON {
+func runVersion(asJSON bool, info buildInfo, stdout io.Writer) error {
+	if asJSON {
 		return json.NewEncoder(stdout).Encode(info)
 	}
 	_, err := fmt.Fprintln(stdout, info)

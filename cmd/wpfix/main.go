@@ -14,13 +14,16 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/wpfix/wpfix/agent"
 )
 
 // Exit codes, part of the CLI contract in DESIGN.md.
 const (
-	exitOK      = 0
-	exitFailure = 1 // any error no entry of exitCodes claims
-	exitUsage   = 2 // usage or bad input
+	exitOK          = 0
+	exitFailure     = 1 // any error no entry of exitCodes claims
+	exitUsage       = 2 // usage or bad input
+	exitUnreachable = 3 // cannot reach or open the host, WordPress or its database
 )
 
 // exitCodes maps kinds of error to exit codes; the first entry whose match
@@ -31,7 +34,18 @@ var exitCodes = []struct {
 	match func(error) bool
 }{
 	{exitUsage, isCommandLineError},
+	{exitUsage, func(err error) bool { var u *usageError; return errors.As(err, &u) }},
+	{exitUsage, func(err error) bool { return errors.Is(err, agent.ErrBadInput) }},
+	{exitUnreachable, func(err error) bool { return errors.Is(err, agent.ErrUnreachable) }},
 }
+
+// usageError is a mistake in the command line that cobra cannot see, such
+// as a --define without "=".
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
 
 // exitCode returns the process exit code for err, the result of running a command.
 func exitCode(err error) int {

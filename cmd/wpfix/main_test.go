@@ -119,7 +119,8 @@ func TestCLI(t *testing.T) {
 			assert.Contains(t, r.stdout, "WordPress")
 			assert.Regexp(t, `(?m)^\s+version\s+Print the version of wpfix$`, r.stdout)
 			assert.NotContains(t, r.stdout, "completion")
-			assert.NotRegexp(t, `(?m)^\s+-v, `, r.stdout, "-v is kept for --verbose")
+			assert.Regexp(t, `(?m)^\s+-v, --verbose\s`, r.stdout, "-v is --verbose, not --version")
+			assert.Regexp(t, `(?m)^\s+info\s+Show what WordPress at TARGET runs`, r.stdout)
 			assert.Empty(t, r.stderr)
 		}},
 		{"no arguments prints help", nil, 0, func(t *testing.T, r result) {

@@ -1,0 +1,93 @@
+// Package agent makes wpfix's decisions: it opens a site (its host, its
+// WordPress install, its database), probes it over HTTP, keeps the journal
+// of every change and restores from it, bisects plugins, must-use plugins,
+// drop-ins and the theme to find what breaks a site, and builds the reports
+// that cmd/wpfix prints. It reaches sites only through package wp and
+// package remote; it never parses flags or prints.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/wpfix/wpfix/remote"
+	"github.com/wpfix/wpfix/wp"
+)
+
+// ErrBadInput marks an error in what the user gave: a target that does not
+// parse, a path that is not WordPress, a wp-config.php value wpfix cannot
+// evaluate and that was not given.
+var ErrBadInput = errors.New("bad input")
+
+// ErrUnreachable marks a failure to reach or open a site: its host, its
+// WordPress files or its database.
+var ErrUnreachable = errors.New("cannot reach the site")
+
+// kindError gives an error a kind for errors.Is without changing its text.
+type kindError struct {
+	kind error
+	err  error
+}
+
+func (e *kindError) Error() string        { return e.err.Error() }
+func (e *kindError) Unwrap() error        { return e.err }
+func (e *kindError) Is(target error) bool { return target == e.kind }
+
+func badInput(err error) error    { return &kindError{ErrBadInput, err} }
+func unreachable(err error) error { return &kindError{ErrUnreachable, err} }
+
+// Options say how to reach and read a site.
+type Options struct {
+	Remote remote.Options
+	Site   wp.Options
+}
+
+// Site is an opened site: its host, its install and its database.
+type Site struct {
+	Target remote.Target
+	Host   remote.Host
+	WP     *wp.Site
+	DB     *wp.DB
+}
+
+// Open reaches target (a path, user@host:/path or ssh://…), finds the
+// WordPress install there and opens its database.
+func Open(ctx context.Context, target string, o Options) (*Site, error) {
+	t, err := remote.ParseTarget(target)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	h, err := remote.Open(ctx, t, o.Remote)
+	if err != nil {
+		return nil, unreachable(err)
+	}
+	s := &Site{Target: t, Host: h}
+	if s.WP, err = wp.Find(ctx, h, t.Path, o.Site); err != nil {
+		h.Close()
+		if errors.Is(err, wp.ErrNotWordPress) || errors.Is(err, wp.ErrUnresolved) {
+			return nil, badInput(err)
+		}
+		return nil, unreachable(err)
+	}
+	if s.DB, err = s.WP.OpenDB(ctx); err != nil {
+		h.Close()
+		if errors.Is(err, wp.ErrUnresolved) {
+			return nil, badInput(err)
+		}
+		return nil, unreachable(err)
+	}
+	return s, nil
+}
+
+// Close closes the database and the connection to the host.
+func (s *Site) Close() error {
+	err := s.DB.Close()
+	if cerr := s.Host.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("close %s: %w", s.Target, err)
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wpfix/wpfix/agent"
+)
+
+func newInfoCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "info TARGET",
+		Short: "Show what WordPress at TARGET runs: versions, plugins, theme, database",
+		Long: `Show a WordPress site as WordPress sees it, changing nothing: its version and
+URL, where its files and wp-config.php are, its database (never the password),
+every installed plugin and whether it is active, must-use plugins, drop-ins,
+themes with their parents, and the active theme.
+
+TARGET is a local path, user@host:/path (host may be an alias in
+~/.ssh/config) or ssh://user@host:port/path.`,
+		Example: `  wpfix info /var/www/html
+  wpfix info deploy@web1:/var/www/site --json
+  wpfix info ssh://deploy@web1:2222/srv/www -i ~/.ssh/deploy_ed25519`,
+		Args: exactArgs(1, "TARGET"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o, err := g.agentOptions(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			site, err := agent.Open(cmd.Context(), args[0], o)
+			if err != nil {
+				return err
+			}
+			defer site.Close()
+			info, err := agent.GetInfo(cmd.Context(), site)
+			if err != nil {
+				return err
+			}
+			if g.JSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(info)
+			}
+			return printInfo(cmd.OutOrStdout(), info)
+		},
+	}
+}
+
+// printInfo writes the text form of wpfix info. Every value that came
+// from the site goes through clean.
+func printInfo(w io.Writer, in *agent.Info) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	p := func(format string, a ...any) {
+		for i, v := range a {
+			if s, ok := v.(string); ok {
+				a[i] = clean(s)
+			}
+		}
+		fmt.Fprintf(tw, format, a...)
+	}
+	p("WordPress %s at %s on %s\n", in.Version, in.Root, in.Host)
+	p("  URL\t%s", in.SiteURL)
+	if in.Home != in.SiteURL {
+		p(" (home %s)", in.Home)
+	}
+	p("\n  wp-config.php\t%s\n", in.ConfigFile)
+	p("  database\t%s as %s at %s, via %s, prefix %s\n", in.DB.Name, in.DB.User, in.DB.Host, in.DB.Via, in.DB.TablePrefix)
+	theme := in.Stylesheet
+	if in.Template != in.Stylesheet {
+		theme += " (child of " + in.Template + ")"
+	}
+	p("  theme\t%s\n", theme)
+	p("  default themes\t%s\n", orNone(in.DefaultThemes))
+	if in.Multisite {
+		p("  multisite\tyes\n")
+	}
+	active := 0
+	for _, pl := range in.Plugins {
+		if pl.Active || pl.NetworkActive {
+			active++
+		}
+	}
+	p("\nPlugins: %d active of %d installed\n", active, len(in.Plugins))
+	for _, pl := range in.Plugins {
+		state := "inactive"
+		switch {
+		case pl.NetworkActive:
+			state = "network"
+		case pl.Active:
+			state = "active"
+		}
+		p("  %s\t%s\t%s %s\n", state, pl.Name, pl.Title, pl.Version)
+	}
+	if len(in.MissingPlugins) > 0 {
+		p("  missing\t%s\t(active, but its file is gone)\n", strings.Join(in.MissingPlugins, ", "))
+	}
+	p("\nMust-use plugins\t%s\n", orNone(in.MUPlugins))
+	var dropins []string
+	for _, d := range in.Dropins {
+		dropins = append(dropins, d.File+" ("+d.Description+", loaded "+d.LoadedWhen+")")
+	}
+	p("Drop-ins\t%s\n", orNone(dropins))
+	if len(in.Unresolved) > 0 {
+		p("\nNot evaluated in wp-config.php (give with --define NAME=VALUE if needed): %s\n",
+			strings.Join(in.Unresolved, ", "))
+	}
+	return tw.Flush()
+}
+
+func orNone(list []string) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	return strings.Join(list, ", ")
+}
+
+// exactArgs is cobra.ExactArgs with a message that names the argument.
+func exactArgs(n int, names string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return fmt.Errorf("%s needs %s", cmd.CommandPath(), names)
+		}
+		return nil
+	}
+}

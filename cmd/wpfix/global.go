@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/wpfix/wpfix/agent"
+	"github.com/wpfix/wpfix/remote"
+	"github.com/wpfix/wpfix/wp"
+)
+
+// globalOptions are the flags every command takes.
+type globalOptions struct {
+	JSON    bool
+	Verbose bool
+
+	Identity         string
+	Port             int
+	KnownHosts       string
+	AcceptNewHostKey bool
+	SSHConfig        string
+	Define           []string
+}
+
+func (g *globalOptions) register(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.BoolVar(&g.JSON, "json", false, "print the result as JSON")
+	f.BoolVarP(&g.Verbose, "verbose", "v", false, "log each step to standard error")
+	f.StringVarP(&g.Identity, "identity", "i", "", "SSH private key `FILE`")
+	f.IntVarP(&g.Port, "port", "p", 0, "SSH `PORT` (default: ~/.ssh/config, then 22)")
+	f.StringVar(&g.KnownHosts, "known-hosts", "", "known_hosts `FILE` to verify the host key with (default ~/.ssh/known_hosts)")
+	f.BoolVar(&g.AcceptNewHostKey, "accept-new-host-key", false,
+		"trust and record the key of a host not yet in known_hosts (a changed key is always refused)")
+	f.StringVar(&g.SSHConfig, "ssh-config", "", "ssh_config `FILE` to read (default ~/.ssh/config; \"none\" for none)")
+	f.StringArrayVar(&g.Define, "define", nil,
+		"`NAME=VALUE` for a wp-config.php constant wpfix cannot evaluate or should override (repeatable); the environment's WPFIX_DB_PASSWORD gives DB_PASSWORD")
+}
+
+// logger logs to standard error with --verbose, and discards otherwise.
+func (g *globalOptions) logger(stderr io.Writer) *slog.Logger {
+	if !g.Verbose {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// agentOptions turns the flags into how agent reaches a site.
+func (g *globalOptions) agentOptions(stderr io.Writer) (agent.Options, error) {
+	o := agent.Options{
+		Remote: remote.Options{Identity: g.Identity, Port: g.Port, KnownHosts: g.KnownHosts,
+			AcceptNewHostKey: g.AcceptNewHostKey, ConfigFile: g.SSHConfig, Logger: g.logger(stderr)},
+		Site: wp.Options{Define: map[string]string{}},
+	}
+	for _, d := range g.Define {
+		name, value, ok := strings.Cut(d, "=")
+		if !ok || name == "" {
+			return o, usageErrorf("--define %q: want NAME=VALUE", d)
+		}
+		o.Site.Define[name] = value
+	}
+	if p, ok := os.LookupEnv("WPFIX_DB_PASSWORD"); ok {
+		o.Site.Define["DB_PASSWORD"] = p
+	}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		o.Remote.Prompt = func(question string) ([]byte, error) {
+			fmt.Fprint(stderr, question)
+			defer fmt.Fprintln(stderr)
+			return term.ReadPassword(int(os.Stdin.Fd()))
+		}
+	}
+	return o, nil
+}
