@@ -280,3 +280,80 @@ func themeBy(inv *wp.Inventory, stylesheet string) *wp.Theme {
 	}
 	return nil
 }
+
+// TestConfigOneLevelUp moves wp-config.php to the folder above the root,
+// which WordPress allows: the site still answers, and Find reads it there.
+func TestConfigOneLevelUp(t *testing.T) {
+	t.Parallel()
+	st, h := reaches[1].open(t, wptest.Options{})
+	up := filepath.Join(filepath.Dir(st.Root), "wp-config.php")
+	require.NoError(t, os.Rename(filepath.Join(st.Root, "wp-config.php"), up))
+	require.Equal(t, 200, st.Get(t, "/").Status, "WordPress itself finds it there")
+
+	ctx := context.Background()
+	site, err := wp.Find(ctx, h, st.Root, wp.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, up, site.ConfigFile)
+	assert.Equal(t, st.PluginDir, site.PluginDir)
+	db, err := site.OpenDB(ctx)
+	require.NoError(t, err)
+	db.Close()
+
+	// A folder above that is itself an install does not lend its config.
+	require.NoError(t, os.WriteFile(filepath.Join(filepath.Dir(st.Root), "wp-settings.php"), nil, 0o644))
+	_, err = wp.Find(ctx, h, st.Root, wp.Options{})
+	assert.ErrorContains(t, err, "no wp-config.php in "+st.Root+" or the folder above it")
+}
+
+// TestClientOptionFile: the password the mysql client needs sits in a file
+// only its owner can read, and only while the database is open.
+func TestClientOptionFile(t *testing.T) {
+	t.Parallel()
+	st, h := reaches[2].open(t, wptest.Options{})
+	ctx := context.Background()
+	site, err := wp.Find(ctx, h, st.Root, wp.Options{})
+	require.NoError(t, err)
+	db, err := site.OpenDB(ctx)
+	require.NoError(t, err)
+	f := wp.ClientOptionFile(db)
+	require.NotEmpty(t, f, "the database is reached through the client")
+	fi, err := os.Stat(f)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	require.NoError(t, db.Close())
+	_, err = os.Stat(f)
+	assert.ErrorIs(t, err, os.ErrNotExist, "removed when the database is closed")
+}
+
+// TestNetworkActivePlugins reads a multisite network's plugins from
+// sitemeta.
+func TestNetworkActivePlugins(t *testing.T) {
+	t.Parallel()
+	st, h := reaches[0].open(t, wptest.Options{})
+	net := st.AddPlugin(t, wptest.Plugin{Slug: "wptest-network", Name: "Network Plugin"})
+	p := filepath.Join(st.Root, "wp-config.php")
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(b), "/* That's all",
+		"define( 'MULTISITE', true );\n/* That's all", 1)), 0o644))
+	sitemeta := wp.Serialize(wp.Array(wp.Entry{Key: wp.StringKey(net), Value: wp.Int(1700000000)}))
+	for _, q := range []string{
+		"CREATE TABLE wp_sitemeta (meta_id bigint AUTO_INCREMENT PRIMARY KEY, site_id bigint NOT NULL, meta_key varchar(255), meta_value longtext)",
+		"INSERT INTO wp_sitemeta (site_id, meta_key, meta_value) VALUES (1, 'active_sitewide_plugins', '" + string(sitemeta) + "')",
+	} {
+		_, err := st.DB().Exec(q)
+		require.NoError(t, err)
+	}
+
+	ctx := context.Background()
+	site, err := wp.Find(ctx, h, st.Root, wp.Options{})
+	require.NoError(t, err)
+	db, err := site.OpenDB(ctx)
+	require.NoError(t, err)
+	defer db.Close()
+	inv, err := site.Inventory(ctx, db)
+	require.NoError(t, err)
+	assert.True(t, inv.Multisite)
+	assert.Equal(t, []string{net}, inv.NetworkActivePlugins)
+	assert.True(t, pluginByFile(inv, net).NetworkActive)
+}
