@@ -159,6 +159,9 @@ var contract = []struct {
 		assert.Equal(t, []string{"a.php", "b.php", "c"}, names(t, h, dir))
 		assert.True(t, list[2].IsDir())
 		assert.Equal(t, fs.FileMode(0o750), list[2].Mode().Perm())
+		err = h.Mkdir(ctx, filepath.Join(dir, "c"), 0o750)
+		assert.ErrorIs(t, err, fs.ErrExist, "a second mkdir says the folder exists: it is a lock")
+		assert.ErrorIs(t, h.Mkdir(ctx, filepath.Join(dir, "a.php"), 0o750), fs.ErrExist)
 	}},
 	{"rename over an existing target", func(t *testing.T, ctx context.Context, h remote.Host, dir string) {
 		a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")

@@ -319,10 +319,17 @@ func (h *SSH) Remove(ctx context.Context, p string) error {
 	return h.do(ctx, "remove", p, func() error { return h.sftp.Remove(p) })
 }
 
-// Mkdir creates a directory with mode perm.
+// Mkdir creates a directory with mode perm. Creating a directory is
+// atomic, so it serves as a lock: an existing one is fs.ErrExist, which
+// OpenSSH's server reports only as a generic failure.
 func (h *SSH) Mkdir(ctx context.Context, p string, perm fs.FileMode) error {
 	return h.do(ctx, "mkdir", p, func() error {
 		if err := h.sftp.Mkdir(p); err != nil {
+			if isFailure(err) {
+				if _, serr := h.sftp.Lstat(p); serr == nil {
+					return fs.ErrExist
+				}
+			}
 			return err
 		}
 		return h.sftp.Chmod(p, perm)

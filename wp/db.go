@@ -152,6 +152,14 @@ func (d *DB) SetOption(ctx context.Context, name, value string) error {
 	return nil
 }
 
+// DeleteOption removes an option, as delete_option does.
+func (d *DB) DeleteOption(ctx context.Context, name string) error {
+	if err := d.q.exec(ctx, "DELETE FROM `"+d.prefix+"options` WHERE option_name = ?", name); err != nil {
+		return fmt.Errorf("delete option %s: %w", name, err)
+	}
+	return nil
+}
+
 // SiteOption returns a network option of a multisite install (sitemeta of
 // the current network), and whether it exists.
 func (d *DB) SiteOption(ctx context.Context, key string) (string, bool, error) {
