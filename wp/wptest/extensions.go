@@ -170,11 +170,14 @@ const (
 	BreakDropin Breakage = "dropin"
 	// BreakSingleFile: an active single-file plugin kills its worker (502).
 	BreakSingleFile Breakage = "single-file"
+	// BreakFlaky: an active plugin kills its worker on every other front-end
+	// request (502 half the time), counting in a file beside itself.
+	BreakFlaky Breakage = "flaky"
 )
 
 // Breakages lists every Breakage.
 var Breakages = []Breakage{BreakKillWorker, BreakTimeout, BreakFatal, BreakPair, BreakChildTheme,
-	BreakMUPlugin, BreakDropin, BreakSingleFile}
+	BreakMUPlugin, BreakDropin, BreakSingleFile, BreakFlaky}
 
 // Break installs and enables what makes the site fail in the named way and
 // returns the culprits: the extensions that must all be disabled to make
@@ -213,6 +216,11 @@ func (s *Stack) Break(t testing.TB, b Breakage) []Extension {
 	case BreakDropin:
 		s.AddDropin(t, "object-cache.php", KillWorker)
 		return []Extension{{KindDropin, "object-cache.php"}}
+	case BreakFlaky:
+		return []Extension{plugin(Plugin{Slug: "wptest-flaky", Body: "$wptest_n = __DIR__ . '/count';\n" +
+			"$wptest_c = (int) @file_get_contents( $wptest_n ) + 1;\n" +
+			"file_put_contents( $wptest_n, $wptest_c, LOCK_EX );\n" +
+			"if ( 0 === $wptest_c % 2 ) {\n" + KillWorker + "\n}"})}
 	case BreakSingleFile:
 		return []Extension{plugin(Plugin{Slug: "wptest-single-kill", Body: KillWorker, SingleFile: true})}
 	}
