@@ -217,7 +217,13 @@ func (s *Stack) resolveOwner(t testing.TB) (userName, group string) {
 func (s *Stack) startMariaDB(t testing.TB, bin binaries, port int) {
 	t.Helper()
 	data := s.dir.Path("mysql")
-	common := []string{"--no-defaults", "--datadir=" + data, "--innodb-log-file-size=4M",
+	// A tmpdir of its own: stacks bootstrapping side by side collide on
+	// MariaDB's temporary tables in a shared /tmp.
+	tmp := s.dir.Path("mysql-tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatalf("wptest: %v", err)
+	}
+	common := []string{"--no-defaults", "--datadir=" + data, "--tmpdir=" + tmp, "--innodb-log-file-size=4M",
 		"--innodb-buffer-pool-size=16M", "--skip-name-resolve"}
 	if os.Geteuid() == 0 {
 		common = append(common, "--user=root")
