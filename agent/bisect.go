@@ -1,0 +1,547 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wpfix/wpfix/wp"
+)
+
+// Verdicts of a bisection.
+const (
+	VerdictCulpritFound = "culprit_found"
+	VerdictHealthy      = "healthy"
+	VerdictNotExtension = "not_extension"
+	VerdictInconclusive = "inconclusive"
+)
+
+// Extension kinds, as reports name them.
+const (
+	KindPlugin   = "plugin"
+	KindMUPlugin = "mu-plugin"
+	KindDropin   = "dropin"
+	KindTheme    = "theme"
+)
+
+// Extension is a piece of code WordPress loads, as reports name it: a
+// plugin folder (or file, for a single-file plugin), a must-use plugin or
+// drop-in file, or a theme's stylesheet.
+type Extension struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+}
+
+func (e Extension) String() string { return e.Kind + " " + e.Name }
+
+// candidate is an extension bisect can turn off, and how.
+type candidate struct {
+	Extension
+	path  string  // the file or folder moved into quarantine; "" for the theme
+	steps []*Step // the journal steps that turn it off, while it is off
+}
+
+// BisectOptions configure a bisection.
+type BisectOptions struct {
+	Probe ProbeOptions // URL "" means the site's home option
+	// Scope limits the candidates to these kinds; empty means all.
+	Scope []string
+	// KeepAll finds the culprits and then restores everything.
+	KeepAll bool
+	// DryRun lists the candidates and the plan, probes once, changes nothing.
+	DryRun bool
+	// Confirm is asked, with the plan, once the site is known broken and
+	// before anything is changed; nil means yes.
+	Confirm func(plan string) (bool, error)
+	// Progress is told of each probe; nil means silence.
+	Progress func(Progress)
+	// Command names the run in the lock ("wpfix bisect").
+	Command string
+}
+
+// Progress is one step of a bisection, for a terminal.
+type Progress struct {
+	Step    string        `json:"step"` // "baseline", "all off", "search", "confirm"
+	Enabled int           `json:"enabled"`
+	Total   int           `json:"total"`
+	Probe   ProbeResult   `json:"probe"`
+	Elapsed time.Duration `json:"elapsed"`
+}
+
+// Report is the result of a bisection; its JSON keys are part of the CLI
+// contract.
+type Report struct {
+	Target       string      `json:"target"`
+	URL          string      `json:"url"`
+	Verdict      string      `json:"verdict"`
+	Culprits     []Extension `json:"culprits"`
+	LeftDisabled []Extension `json:"left_disabled"`
+	Probes       int         `json:"probes"`
+	DurationMS   int64       `json:"duration_ms"`
+	FinalStatus  int         `json:"final_status"`
+	Candidates   []Extension `json:"candidates"`
+	Notes        []string    `json:"notes,omitempty"`
+}
+
+// ErrChangedNothing reports that the user declined the plan.
+var ErrChangedNothing = errors.New("declined: nothing was changed")
+
+// bisection is one run's state.
+type bisection struct {
+	site    *Site
+	o       BisectOptions
+	prober  *Prober
+	journal *Journal
+	cands   []*candidate
+	report  *Report
+	start   time.Time
+	// defaultTheme is what the theme candidate is switched to.
+	defaultTheme string
+}
+
+// Bisect finds the extensions that break the site, leaves only them
+// disabled and restores everything else. On any error or cancellation it
+// restores everything before returning.
+func Bisect(ctx context.Context, s *Site, o BisectOptions) (rep *Report, err error) {
+	b := &bisection{site: s, o: o, start: time.Now(),
+		report: &Report{Target: s.Target.String(), Culprits: []Extension{}, LeftDisabled: []Extension{}}}
+	defer func() { b.report.DurationMS = time.Since(b.start).Milliseconds() }()
+	if err := b.prepare(ctx); err != nil {
+		return nil, err
+	}
+	rep = b.report
+	// Another run may have the site half taken apart: its state says
+	// nothing, so not even the baseline is probed.
+	if err := checkLock(ctx, s); err != nil {
+		return nil, err
+	}
+
+	base := b.probe(ctx, "baseline", len(b.cands))
+	rep.FinalStatus = base.Status
+	if !base.Bad {
+		rep.Verdict = VerdictHealthy
+		return rep, nil
+	}
+	if o.DryRun {
+		rep.Verdict = VerdictInconclusive
+		rep.Notes = append(rep.Notes, "dry run: the site is broken ("+base.Reason+"); nothing was changed")
+		return rep, nil
+	}
+	if len(b.cands) == 0 {
+		rep.Verdict = VerdictNotExtension
+		rep.Notes = append(rep.Notes, "nothing to turn off: no active plugin, must-use plugin, drop-in or theme in scope")
+		return rep, nil
+	}
+	if o.Confirm != nil {
+		ok, err := o.Confirm(b.plan())
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, ErrChangedNothing
+		}
+	}
+
+	lock, err := acquireLock(ctx, s, o.Command, false)
+	if err != nil {
+		if errors.Is(err, ErrLocked) {
+			return nil, err
+		}
+		return nil, unreachable(err)
+	}
+	defer func() {
+		if rerr := lock.Release(context.WithoutCancel(ctx)); err == nil && rerr != nil {
+			err = rerr
+		}
+	}()
+	if b.journal, err = openJournal(ctx, s); err != nil {
+		return nil, unreachable(err)
+	}
+	defer func() {
+		if err != nil {
+			// Whatever went wrong, and also on Ctrl-C: put everything back,
+			// with a context of its own, since ctx may be the cancelled one.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+			defer cancel()
+			rerr := b.restoreAll(rctx)
+			switch {
+			case rerr != nil:
+				err = errors.Join(err, fmt.Errorf("restore after the error failed, run wpfix restore: %w", rerr))
+			case ctx.Err() != nil:
+				err = fmt.Errorf("interrupted; every change was put back: %w", ctx.Err())
+			default:
+				err = fmt.Errorf("%w; every change was put back", err)
+			}
+		}
+	}()
+	if err := b.search(ctx); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// prepare lists the candidates and sets up the probe.
+func (b *bisection) prepare(ctx context.Context) error {
+	s := b.site
+	inv, err := s.WP.Inventory(ctx, s.DB)
+	if err != nil {
+		return unreachable(err)
+	}
+	po := b.o.Probe
+	if po.URL == "" {
+		po.URL = inv.Home
+	}
+	b.report.URL = po.URL
+	if b.prober, err = NewProber(po); err != nil {
+		return err
+	}
+	in := func(kind string) bool { return len(b.o.Scope) == 0 || slices.Contains(b.o.Scope, kind) }
+	seen := map[string]bool{}
+	add := func(kind, name, p string) {
+		if !seen[kind+"/"+name] {
+			seen[kind+"/"+name] = true
+			b.cands = append(b.cands, &candidate{Extension: Extension{kind, name}, path: p})
+		}
+	}
+	if in(KindPlugin) {
+		for _, f := range append(slices.Clone(inv.ActivePlugins), inv.NetworkActivePlugins...) {
+			if slices.Contains(inv.MissingPlugins, f) {
+				continue // WordPress does not load it: nothing to turn off
+			}
+			name, _, _ := strings.Cut(f, "/")
+			add(KindPlugin, name, path.Join(s.WP.PluginDir, name))
+		}
+	}
+	if in(KindMUPlugin) {
+		for _, f := range inv.MUPlugins {
+			add(KindMUPlugin, f, path.Join(s.WP.MUPluginDir, f))
+		}
+	}
+	if in(KindDropin) {
+		for _, d := range inv.Dropins {
+			if b.dropinLoads(d) {
+				add(KindDropin, d.File, path.Join(s.WP.ContentDir, d.File))
+			}
+		}
+	}
+	if in(KindTheme) && inv.Stylesheet != "" {
+		for _, t := range inv.DefaultThemes {
+			if t != inv.Stylesheet && t != inv.Template {
+				b.defaultTheme = t
+				break
+			}
+		}
+		if b.defaultTheme == "" {
+			b.report.Notes = append(b.report.Notes, "the theme is not tried: no other default (twenty*) theme is installed to switch to")
+		} else {
+			add(KindTheme, inv.Stylesheet, "")
+		}
+	}
+	for _, c := range b.cands {
+		b.report.Candidates = append(b.report.Candidates, c.Extension)
+	}
+	return nil
+}
+
+// dropinLoads reports whether WordPress loads a drop-in on a normal page
+// view; the others (db-error.php, maintenance.php …) cannot break one.
+func (b *bisection) dropinLoads(d wp.Dropin) bool {
+	switch d.LoadedWhen {
+	case "always":
+		return true
+	case "WP_CACHE", "SUNRISE":
+		v, ok, _ := b.site.WP.Constant(d.LoadedWhen)
+		return ok && v != "" && v != "0"
+	}
+	return false
+}
+
+func (b *bisection) plan() string {
+	var names []string
+	for _, c := range b.cands {
+		names = append(names, c.String())
+	}
+	return fmt.Sprintf("The site is broken. wpfix will turn off and on these %d extensions (plugins, must-use plugins and drop-ins are moved into %s, the theme is switched to %s), journaled in %s, until it finds the culprit; everything else is put back:\n  %s",
+		len(b.cands), path.Join(journalDir(b.site), "quarantine"), orDash(b.defaultTheme), journalDir(b.site),
+		strings.Join(names, "\n  "))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// probe probes the site and reports progress.
+func (b *bisection) probe(ctx context.Context, step string, enabled int) ProbeResult {
+	r := b.prober.Probe(ctx)
+	b.report.Probes++
+	b.report.FinalStatus = r.Status
+	if b.o.Progress != nil {
+		b.o.Progress(Progress{Step: step, Enabled: enabled, Total: len(b.cands), Probe: r, Elapsed: time.Since(b.start)})
+	}
+	return r
+}
+
+// search runs the bisection proper once the site is known broken and the
+// journal is open.
+func (b *bisection) search(ctx context.Context) error {
+	rep := b.report
+	n := len(b.cands)
+	failsWith := func(step string) func(context.Context, []int) (bool, error) {
+		return func(ctx context.Context, enabled []int) (bool, error) {
+			on := make([]bool, n)
+			for _, i := range enabled {
+				on[i] = true
+			}
+			if err := b.apply(ctx, on); err != nil {
+				return false, err
+			}
+			r := b.probe(ctx, step, len(enabled))
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+			return r.Bad, nil
+		}
+	}
+	bad, err := failsWith("all off")(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if bad {
+		rep.Verdict = VerdictNotExtension
+		rep.Notes = append(rep.Notes, "the site fails with every candidate turned off: the cause is outside its plugins and theme (PHP, php-fpm, the web server, the database …)")
+		return b.finish(ctx, nil)
+	}
+
+	// Find culprit sets until the site is healthy with them off. Each round
+	// searches the candidates not yet blamed, with the blamed ones off.
+	var blamed []int
+	for round := 0; round < n; round++ {
+		var rest []int
+		for i := range n {
+			if !slices.Contains(blamed, i) {
+				rest = append(rest, i)
+			}
+		}
+		test := func(ctx context.Context, enabled []int) (bool, error) {
+			full := make([]int, len(enabled))
+			for k, e := range enabled {
+				full[k] = rest[e]
+			}
+			slices.Sort(full)
+			return failsWith("search")(ctx, full)
+		}
+		found, _, err := Minimize(ctx, len(rest), nil, test)
+		if err != nil {
+			return err
+		}
+		var set []Extension
+		for _, k := range found {
+			blamed = append(blamed, rest[k])
+			set = append(set, b.cands[rest[k]].Extension)
+		}
+		rep.Culprits = append(rep.Culprits, set...)
+		// Confirm: everything on but the blamed.
+		bad, err := failsWith("confirm")(ctx, without(n, blamed))
+		if err != nil {
+			return err
+		}
+		if !bad {
+			return b.finish(ctx, b.leaveDisabled(ctx, blamed, failsWith))
+		}
+		if len(blamed) == n {
+			break
+		}
+	}
+	rep.Verdict = VerdictInconclusive
+	rep.Notes = append(rep.Notes, "the site still fails with every blamed extension off: the failure may be flaky (try --samples) or partly outside WordPress")
+	return b.finish(ctx, nil)
+}
+
+// leaveDisabled picks what stays off. For a set that fails only together
+// (a pair), turning off one member is enough, so the fewest are left off:
+// each member alone is tried, last first.
+func (b *bisection) leaveDisabled(ctx context.Context, blamed []int, failsWith func(string) func(context.Context, []int) (bool, error)) []int {
+	if len(blamed) < 2 {
+		return blamed
+	}
+	n := len(b.cands)
+	for k := len(blamed) - 1; k >= 0; k-- {
+		bad, err := failsWith("confirm")(ctx, without(n, []int{blamed[k]}))
+		if err == nil && !bad {
+			return []int{blamed[k]}
+		}
+	}
+	return blamed
+}
+
+// without lists 0..n-1 except the given indices.
+func without(n int, except []int) []int {
+	var on []int
+	for i := range n {
+		if !slices.Contains(except, i) {
+			on = append(on, i)
+		}
+	}
+	return on
+}
+
+// finish leaves exactly the given candidates off (none with --keep-all),
+// restores everything else including the protected options, and records
+// the result.
+func (b *bisection) finish(ctx context.Context, off []int) error {
+	rep := b.report
+	if rep.Verdict == "" {
+		rep.Verdict = VerdictCulpritFound
+	}
+	if b.o.KeepAll {
+		off = nil
+	}
+	on := make([]bool, len(b.cands))
+	for i := range on {
+		on[i] = !slices.Contains(off, i)
+	}
+	if err := b.apply(ctx, on); err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, i := range off {
+		rep.LeftDisabled = append(rep.LeftDisabled, b.cands[i].Extension)
+		if b.cands[i].Kind == KindTheme {
+			keep["template"], keep["stylesheet"], keep["current_theme"] = true, true, true
+		}
+	}
+	if err := b.journal.RestoreOptions(ctx, keep); err != nil {
+		return err
+	}
+	// No probe here: the search's last probe was of this very state (or,
+	// with --keep-all and not_extension, of the broken one put back).
+	return b.journal.Finish(ctx)
+}
+
+// restoreAll turns every candidate back on and restores the options.
+func (b *bisection) restoreAll(ctx context.Context) error {
+	return restoreJournal(ctx, b.journal)
+}
+
+// apply turns candidates on and off to match on. Before each probe the
+// protected options are put back too: a visit to wp-admin in the meantime
+// makes WordPress drop the plugins it cannot find from active_plugins.
+func (b *bisection) apply(ctx context.Context, on []bool) error {
+	themeOff := false
+	for i, c := range b.cands {
+		off := len(c.steps) > 0
+		switch {
+		case on[i] && off:
+			for k := len(c.steps) - 1; k >= 0; k-- {
+				if err := b.journal.Undo(ctx, c.steps[k]); err != nil {
+					return err
+				}
+			}
+			c.steps = nil
+		case !on[i] && !off:
+			if err := b.disable(ctx, c); err != nil {
+				return err
+			}
+		}
+		if !on[i] && c.Kind == KindTheme {
+			themeOff = true
+		}
+	}
+	keep := map[string]bool{}
+	if themeOff {
+		keep["template"], keep["stylesheet"], keep["current_theme"] = true, true, true
+	}
+	return b.journal.RestoreOptions(ctx, keep)
+}
+
+// disable turns one candidate off: a file or folder is moved into the
+// quarantine (a rename on the same filesystem, atomic and keeping owner and
+// mode); the theme is switched to a default theme.
+func (b *bisection) disable(ctx context.Context, c *candidate) error {
+	j := b.journal
+	why := "wpfix bisect: turn off " + c.String()
+	if c.Kind == KindTheme {
+		for _, o := range [][2]string{{"template", b.defaultTheme}, {"stylesheet", b.defaultTheme}, {"current_theme", b.defaultTheme}} {
+			st, err := j.SetOption(ctx, o[0], o[1], why)
+			if err != nil {
+				return err
+			}
+			c.steps = append(c.steps, st)
+		}
+		return nil
+	}
+	q := path.Join(journalDir(b.site), "quarantine")
+	kindDir := path.Join(q, c.Kind)
+	for _, d := range []string{q, kindDir} {
+		if err := j.Mkdir(ctx, d, "quarantine for turned-off extensions"); err != nil {
+			return err
+		}
+	}
+	st, err := j.Rename(ctx, c.path, path.Join(kindDir, c.Name), why)
+	if err != nil {
+		return err
+	}
+	c.steps = append(c.steps, st)
+	return nil
+}
+
+// RestoreReport says what restore did.
+type RestoreReport struct {
+	Target   string `json:"target"`
+	Undone   int    `json:"undone"`
+	Restored bool   `json:"restored"`
+}
+
+// Restore undoes every change a wpfix run left on the site, after a normal
+// end (a culprit left disabled), a crash, kill -9 or a dropped connection,
+// from any machine. It is idempotent. force takes over a lock that is not
+// provably stale.
+func Restore(ctx context.Context, s *Site, force bool) (*RestoreReport, error) {
+	rep := &RestoreReport{Target: s.Target.String()}
+	lock, err := acquireLock(ctx, s, "wpfix restore", force)
+	if err != nil {
+		if errors.Is(err, ErrLocked) {
+			return nil, err
+		}
+		return nil, unreachable(err)
+	}
+	defer lock.Release(context.WithoutCancel(ctx))
+	j, err := readJournal(ctx, s)
+	if err != nil {
+		return nil, unreachable(err)
+	}
+	if j == nil {
+		return rep, nil
+	}
+	rep.Undone = len(j.Pending())
+	if err := restoreJournal(ctx, j); err != nil {
+		return nil, err
+	}
+	rep.Restored = true
+	return rep, nil
+}
+
+// restoreJournal undoes every pending step, newest first, writes the
+// option snapshot back and removes the journal.
+func restoreJournal(ctx context.Context, j *Journal) error {
+	pending := j.Pending()
+	for i := len(pending) - 1; i >= 0; i-- {
+		if pending[i].Op == "mkdir" {
+			continue // removed by Finish once the quarantine is empty
+		}
+		if err := j.Undo(ctx, pending[i]); err != nil {
+			return err
+		}
+	}
+	if err := j.RestoreOptions(ctx, nil); err != nil {
+		return err
+	}
+	return j.Finish(ctx)
+}
