@@ -33,7 +33,9 @@ it makes to the site.`,
 	g := &globalOptions{}
 	g.register(root)
 	root.AddCommand(
+		newBisectCommand(g),
 		newInfoCommand(g),
+		newRestoreCommand(g),
 		newVersionCommand(g),
 	)
 	return root

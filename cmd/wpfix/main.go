@@ -24,6 +24,8 @@ const (
 	exitFailure     = 1 // any error no entry of exitCodes claims
 	exitUsage       = 2 // usage or bad input
 	exitUnreachable = 3 // cannot reach or open the host, WordPress or its database
+	exitLocked      = 4 // another wpfix run holds the site's lock
+	exitInterrupted = 130
 )
 
 // exitCodes maps kinds of error to exit codes; the first entry whose match
@@ -37,6 +39,9 @@ var exitCodes = []struct {
 	{exitUsage, func(err error) bool { var u *usageError; return errors.As(err, &u) }},
 	{exitUsage, func(err error) bool { return errors.Is(err, agent.ErrBadInput) }},
 	{exitUnreachable, func(err error) bool { return errors.Is(err, agent.ErrUnreachable) }},
+	{exitLocked, func(err error) bool { return errors.Is(err, agent.ErrLocked) }},
+	{exitInterrupted, func(err error) bool { return errors.Is(err, context.Canceled) }},
+	{exitFailure, func(err error) bool { var s *silentError; return errors.As(err, &s) }},
 }
 
 // usageError is a mistake in the command line that cobra cannot see, such
@@ -110,7 +115,8 @@ func main() {
 	stop()
 
 	code := exitCode(err)
-	if err != nil {
+	var silent *silentError
+	if err != nil && !errors.As(err, &silent) {
 		fmt.Fprintf(os.Stderr, "wpfix: %v\n", err)
 		if code == exitUsage && cmd != nil {
 			fmt.Fprintf(os.Stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wpfix/wpfix/remote/sshtest"
+	"github.com/wpfix/wpfix/wp/wptest"
+)
+
+// bisectSite is a stack reached over SSH, with a few healthy plugins, a
+// healthy mu-plugin and drop-in beside whatever breaks it.
+type bisectSite struct {
+	st    *wptest.Stack
+	srv   *sshtest.Server
+	home  string
+	flags []string
+}
+
+func newBisectSite(t *testing.T, opts wptest.Options) *bisectSite {
+	t.Helper()
+	srv := sshtest.NewServer(t, sshtest.Options{})
+	opts.Owner = srv.User
+	st := wptest.NewStack(t, opts)
+	var files []string
+	for i := range 5 {
+		files = append(files, st.AddPlugin(t, wptest.Plugin{Slug: fmt.Sprintf("wptest-fine-%d", i),
+			Body: "add_action( 'wp_head', function () { echo '<!-- fine -->'; } );"}))
+	}
+	files = append(files, st.AddPlugin(t, wptest.Plugin{Slug: "wptest-fine-single", SingleFile: true}))
+	st.ActivatePlugins(t, files...)
+	st.AddMUPlugin(t, "wptest-fine-mu.php", "")
+	st.AddDropin(t, "fatal-error-handler.php", "return new WP_Fatal_Error_Handler();")
+	home := t.TempDir()
+	return &bisectSite{st: st, srv: srv, home: home, flags: []string{"-i", srv.KeyFile, "-p", strconv.Itoa(srv.Port),
+		"--known-hosts", srv.KnownHostsFile}}
+}
+
+func (b *bisectSite) target() string { return b.srv.User + "@" + b.srv.Host + ":" + b.st.Root }
+
+func (b *bisectSite) run(t *testing.T, args ...string) result {
+	t.Helper()
+	return runAs(t, b.home, append(append(args, b.target()), b.flags...)...)
+}
+
+// siteState is everything bisect may touch: every file under wp-content
+// (but wpfix's own folder and the logs) with its content, mode and owner,
+// and the options WordPress rewrites.
+type siteState struct {
+	Files   map[string]string
+	Options map[string]string
+}
+
+func (b *bisectSite) state(t *testing.T) siteState {
+	t.Helper()
+	s := siteState{Files: map[string]string{}, Options: map[string]string{}}
+	err := filepath.WalkDir(b.st.ContentDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(b.st.ContentDir, p)
+		if rel == ".wpfix" || rel == "debug.log" || strings.HasPrefix(rel, "plugins/wptest-flaky/count") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		desc := fmt.Sprintf("%v %d:%d", fi.Mode(), st.Uid, st.Gid)
+		if fi.Mode().IsRegular() {
+			c, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(c)
+			desc += " " + hex.EncodeToString(sum[:8])
+		}
+		s.Files[rel] = desc
+		return nil
+	})
+	require.NoError(t, err)
+	for _, o := range []string{"active_plugins", "template", "stylesheet", "current_theme"} {
+		s.Options[o], _ = b.st.Option(t, o)
+	}
+	return s
+}
+
+// report is bisect's JSON report.
+type report struct {
+	Verdict      string             `json:"verdict"`
+	Culprits     []wptest.Extension `json:"culprits"`
+	LeftDisabled []wptest.Extension `json:"left_disabled"`
+	Probes       int                `json:"probes"`
+	FinalStatus  int                `json:"final_status"`
+	Notes        []string           `json:"notes"`
+}
+
+func parseReport(t *testing.T, r result) report {
+	t.Helper()
+	var rep report
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), "stdout %q stderr %q", r.stdout, r.stderr)
+	return rep
+}
+
+// movedAway lists the files of extensions, as they are under wp-content.
+func extensionFiles(s siteState, e wptest.Extension) []string {
+	prefix := map[string]string{wptest.KindPlugin: "plugins/", wptest.KindMUPlugin: "mu-plugins/",
+		wptest.KindDropin: "", wptest.KindTheme: "themes/"}[e.Kind] + e.Name
+	var out []string
+	for f := range s.Files {
+		if f == prefix || strings.HasPrefix(f, prefix+"/") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// diffFiles lists what differs between two file states, one line each.
+func diffFiles(want, got map[string]string) []string {
+	var d []string
+	for f, w := range want {
+		if g, ok := got[f]; !ok {
+			d = append(d, "missing "+f)
+		} else if g != w {
+			d = append(d, "changed "+f+": "+w+" -> "+g)
+		}
+	}
+	for f := range got {
+		if _, ok := want[f]; !ok {
+			d = append(d, "new "+f)
+		}
+	}
+	return d
+}
+
+func TestBisect(t *testing.T) {
+	tests := []struct {
+		breakage wptest.Breakage
+		opts     wptest.Options
+		args     []string
+		// leftOff is how many culprits stay disabled (1 of a pair).
+		leftOff int
+	}{
+		{breakage: wptest.BreakKillWorker, leftOff: 1},
+		{breakage: wptest.BreakFatal, leftOff: 1},
+		{breakage: wptest.BreakPair, leftOff: 1},
+		{breakage: wptest.BreakChildTheme, leftOff: 1},
+		{breakage: wptest.BreakMUPlugin, leftOff: 1},
+		{breakage: wptest.BreakDropin, leftOff: 1},
+		{breakage: wptest.BreakSingleFile, leftOff: 1},
+		{breakage: wptest.BreakFlaky, args: []string{"--samples", "4"}, leftOff: 1},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.breakage), func(t *testing.T) {
+			t.Parallel()
+			b := newBisectSite(t, tt.opts)
+			culprits := b.st.Break(t, tt.breakage)
+			before := b.state(t)
+
+			r := b.run(t, append([]string{"bisect", "--json"}, tt.args...)...)
+			require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
+			rep := parseReport(t, r)
+			assert.Equal(t, "culprit_found", rep.Verdict)
+			assert.ElementsMatch(t, culprits, rep.Culprits)
+			require.Len(t, rep.LeftDisabled, tt.leftOff)
+			assert.Subset(t, culprits, rep.LeftDisabled)
+			assert.Equal(t, 200, rep.FinalStatus)
+			t.Logf("%s: %d probes, culprits %v, left disabled %v", tt.breakage, rep.Probes, rep.Culprits, rep.LeftDisabled)
+
+			for range 3 {
+				assert.Equal(t, 200, b.st.Get(t, "/").Status, "healthy at the end")
+			}
+			after := b.state(t)
+			// Everything but what was left disabled is byte-identical; a
+			// disabled theme keeps its files (the options switch it).
+			want := maps.Clone(before.Files)
+			for _, e := range rep.LeftDisabled {
+				if e.Kind != wptest.KindTheme {
+					for _, f := range extensionFiles(before, e) {
+						delete(want, f)
+					}
+				}
+			}
+			assert.Empty(t, diffFiles(want, after.Files), "files other than the culprit's")
+			for o, v := range before.Options {
+				if tt.breakage == wptest.BreakChildTheme && o != "active_plugins" {
+					continue // the theme was switched on purpose
+				}
+				assert.Equal(t, v, after.Options[o], "option %s byte for byte", o)
+			}
+
+			// restore puts the culprit back too: the site is as it was.
+			r = b.run(t, "restore")
+			require.Equal(t, 0, r.code, r.stderr)
+			restored := b.state(t)
+			assert.Empty(t, diffFiles(before.Files, restored.Files), "restore leaves every file as before bisect")
+			assert.Equal(t, before.Options, restored.Options, "and every option")
+			_, err := os.Stat(filepath.Join(b.st.ContentDir, ".wpfix"))
+			assert.ErrorIs(t, err, os.ErrNotExist, "no trace of wpfix is left")
+		})
+	}
+}
+
+func TestBisectLeavesAlone(t *testing.T) {
+	t.Run("healthy", func(t *testing.T) {
+		t.Parallel()
+		b := newBisectSite(t, wptest.Options{})
+		before := b.state(t)
+		r := b.run(t, "bisect", "--json")
+		require.Equal(t, 0, r.code, r.stderr)
+		rep := parseReport(t, r)
+		assert.Equal(t, "healthy", rep.Verdict)
+		assert.Equal(t, 1, rep.Probes)
+		assert.Empty(t, diffFiles(before.Files, b.state(t).Files))
+		assert.Equal(t, before.Options, b.state(t).Options)
+	})
+	t.Run("php-fpm down", func(t *testing.T) {
+		t.Parallel()
+		b := newBisectSite(t, wptest.Options{})
+		b.st.StopPHP()
+		before := b.state(t)
+		r := b.run(t, "bisect", "--json")
+		assert.Equal(t, 1, r.code, r.stderr)
+		rep := parseReport(t, r)
+		assert.Equal(t, "not_extension", rep.Verdict)
+		assert.Equal(t, 502, rep.FinalStatus)
+		assert.Empty(t, diffFiles(before.Files, b.state(t).Files), "nothing changed")
+		assert.Equal(t, before.Options, b.state(t).Options)
+	})
+}
