@@ -1,0 +1,108 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wpfix/wpfix/remote/proctest"
+	"github.com/wpfix/wpfix/remote/sshtest"
+	"github.com/wpfix/wpfix/wp/wptest"
+)
+
+// benchPlugins and benchCulprit: 64 active plugins, the 41st of which
+// kills its worker (in name order, which both wpfix and the shell loop
+// follow).
+const (
+	benchPlugins = 64
+	benchCulprit = 40
+)
+
+// BenchmarkBisect64 measures a bisection over SSH of a site with 64 active
+// plugins and one culprit, side by side with what an admin's shell loop
+// does: for each plugin, ssh in and rename it, curl the site, rename it back
+// if the site still fails. Run with -benchtime 3x; restoring between runs is
+// not timed.
+func BenchmarkBisect64(b *testing.B) {
+	srv := sshtest.NewServer(b, sshtest.Options{})
+	st := wptest.NewStack(b, wptest.Options{Owner: srv.User})
+	var files []string
+	culprit := ""
+	for i := range benchPlugins {
+		p := wptest.Plugin{Slug: fmt.Sprintf("plugin-%02d", i)}
+		if i == benchCulprit {
+			p.Body = wptest.KillWorker
+			culprit = p.Slug
+		}
+		files = append(files, st.AddPlugin(b, p))
+	}
+	st.ActivatePlugins(b, files...)
+	home := b.TempDir()
+	target := srv.User + "@" + srv.Host + ":" + st.Root
+	flags := []string{"-i", srv.KeyFile, "-p", strconv.Itoa(srv.Port), "--known-hosts", srv.KnownHostsFile}
+	wpfix := func(args ...string) ([]byte, error) {
+		cmd := exec.Command(wpfixBin, append(append(args, target), flags...)...)
+		cmd.Env = append(os.Environ(), "HOME="+home, "SSH_AUTH_SOCK=")
+		return cmd.Output()
+	}
+
+	b.Run("wpfix", func(b *testing.B) {
+		probes := 0
+		for b.Loop() {
+			out, err := wpfix("bisect", "--json", "--yes")
+			require.NoError(b, err, "%s", out)
+			var rep struct {
+				Verdict  string
+				Culprits []struct{ Name string }
+				Probes   int
+			}
+			require.NoError(b, json.Unmarshal(out, &rep))
+			require.Equal(b, "culprit_found", rep.Verdict)
+			require.Equal(b, culprit, rep.Culprits[0].Name)
+			probes = rep.Probes
+			b.StopTimer()
+			_, err = wpfix("restore")
+			require.NoError(b, err)
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(probes), "probes/op")
+	})
+
+	b.Run("shell-one-by-one", func(b *testing.B) {
+		sshBin := proctest.Require(b, "openssh-client", "ssh")
+		proctest.Require(b, "curl", "curl")
+		ssh := fmt.Sprintf("%s -F none -i %s -p %d -o UserKnownHostsFile=%s -o BatchMode=yes %s@%s",
+			sshBin, srv.KeyFile, srv.Port, srv.KnownHostsFile, srv.User, srv.Host)
+		dir := st.PluginDir
+		// The loop an admin types: rename, refresh, put back, next.
+		script := `n=0
+for p in $(` + ssh + ` ls ` + dir + ` | grep -v index.php); do
+  ` + ssh + ` mv ` + dir + `/$p ` + dir + `/$p-back
+  n=$((n+1))
+  code=$(curl -s -o /dev/null -w '%{http_code}' '` + st.URL + `/')
+  if [ "$code" = 200 ]; then echo "$p $n"; exit 0; fi
+  ` + ssh + ` mv ` + dir + `/$p-back ` + dir + `/$p
+done
+exit 1`
+		curls := 0
+		for b.Loop() {
+			out, err := exec.Command("bash", "-c", script).Output()
+			require.NoError(b, err, "%s", out)
+			f := strings.Fields(string(out))
+			require.Len(b, f, 2, "%s", out)
+			require.Equal(b, culprit, f[0])
+			curls, _ = strconv.Atoi(f[1])
+			b.StopTimer()
+			require.NoError(b, os.Rename(filepath.Join(dir, culprit+"-back"), filepath.Join(dir, culprit)))
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(curls), "probes/op")
+	})
+}
