@@ -41,7 +41,7 @@ deps:
 	fi
 
 demo: deps
-	$(GO) test -count=1 -run 'TestStack/ssh/kill-worker$$' -v ./wp/wptest
+	$(GO) test -count=1 -run '^TestDemo$$' -v ./cmd/wpfix
 
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 3x -count=1 ./wp/wptest ./remote/sshtest
+	$(GO) test -run '^$$' -bench . -benchtime 3x -count=1 ./wp/wptest ./remote/sshtest ./cmd/wpfix

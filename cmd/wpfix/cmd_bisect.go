@@ -65,7 +65,7 @@ everything and exits 1.`,
 	f.StringVar(&o.resolve, "resolve", "", "send probes to `IP`, the origin past a CDN, keeping the URL's host name")
 	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "a request taking longer counts as a failure")
 	f.StringSliceVar(&o.scope, "scope", nil, "only these kinds: plugins,mu-plugins,dropins,theme (default all)")
-	f.BoolVar(&o.keepAll, "keep-all", false, "find the culprit, then put everything back")
+	f.BoolVar(&o.keepAll, "keep-all", false, "find the culprit, then put everything back (exit 1: the site is still broken)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "list the candidates and the plan, probe once, change nothing")
 	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask before changing the site")
 	return cmd
@@ -114,7 +114,10 @@ func runBisect(cmd *cobra.Command, g *globalOptions, o bisectOptions, target str
 	} else {
 		printReport(cmd.OutOrStdout(), rep)
 	}
-	if rep.Verdict == agent.VerdictNotExtension || rep.Verdict == agent.VerdictInconclusive {
+	// Exit 0 only when the site is healthy at the end (DESIGN.md): not
+	// after --keep-all put the culprit back, nor after a dry run.
+	if rep.Verdict == agent.VerdictNotExtension || rep.Verdict == agent.VerdictInconclusive ||
+		(o.keepAll && rep.Verdict == agent.VerdictCulpritFound) {
 		return errStillBroken
 	}
 	return nil

@@ -245,3 +245,46 @@ func TestBisectLeavesAlone(t *testing.T) {
 		assert.Equal(t, before.Options, b.state(t).Options)
 	})
 }
+
+func TestBisectFlags(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		args     []string
+		code     int
+		verdict  string
+		left     int
+		probes   int
+		unchange bool
+	}{
+		{name: "dry-run", args: []string{"--dry-run"}, code: 1, verdict: "inconclusive", probes: 1, unchange: true},
+		{name: "keep-all", args: []string{"--keep-all"}, code: 1, verdict: "culprit_found", unchange: true},
+		{name: "scope without the culprit", args: []string{"--scope", "mu-plugins,dropins"}, code: 1,
+			verdict: "not_extension", probes: 2, unchange: true},
+		{name: "scope plugins", args: []string{"--scope", "plugins"}, code: 0, verdict: "culprit_found", left: 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			b := newBisectSite(t, wptest.Options{})
+			culprits := b.st.Break(t, wptest.BreakKillWorker)
+			before := b.state(t)
+			r := b.run(t, append([]string{"bisect", "--json"}, c.args...)...)
+			assert.Equal(t, c.code, r.code, r.stderr)
+			rep := parseReport(t, r)
+			assert.Equal(t, c.verdict, rep.Verdict)
+			assert.Len(t, rep.LeftDisabled, c.left)
+			if c.verdict == "culprit_found" {
+				assert.Equal(t, culprits, rep.Culprits)
+			}
+			if c.probes > 0 {
+				assert.Equal(t, c.probes, rep.Probes)
+			}
+			if c.unchange {
+				after := b.state(t)
+				assert.Empty(t, diffFiles(before.Files, after.Files), "nothing changed")
+				assert.Equal(t, before.Options, after.Options)
+				_, err := os.Stat(filepath.Join(b.st.ContentDir, ".wpfix"))
+				assert.ErrorIs(t, err, os.ErrNotExist)
+			}
+		})
+	}
+}
