@@ -244,6 +244,14 @@ func (b *bisection) prepare(ctx context.Context) error {
 	for _, c := range b.cands {
 		b.report.Candidates = append(b.report.Candidates, c.Extension)
 	}
+	if paused, err := s.DB.PausedExtensions(ctx); err == nil {
+		for kind, exts := range paused {
+			for name, msg := range exts {
+				b.report.Notes = append(b.report.Notes, fmt.Sprintf("WordPress's recovery mode has paused the %s %s: %s", kind, name, msg))
+			}
+		}
+		slices.Sort(b.report.Notes)
+	}
 	return nil
 }
 

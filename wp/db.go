@@ -160,6 +160,36 @@ func (d *DB) DeleteOption(ctx context.Context, name string) error {
 	return nil
 }
 
+// PausedExtensions returns what WordPress's recovery mode has paused, by
+// kind ("plugin", "theme"), extension and the error that paused it, from
+// every recovery session's option.
+func (d *DB) PausedExtensions(ctx context.Context) (map[string]map[string]string, error) {
+	rows, err := d.q.query(ctx, "SELECT option_value FROM `"+d.prefix+"options` WHERE option_name LIKE ?", "%\\_paused\\_extensions")
+	if err != nil {
+		return nil, fmt.Errorf("read paused extensions: %w", err)
+	}
+	out := map[string]map[string]string{}
+	for _, r := range rows {
+		v, err := Unserialize([]byte(r[0]))
+		if err != nil {
+			continue // not WordPress's: nothing to report
+		}
+		for _, kind := range v.Entries() {
+			for _, ext := range kind.Value.Entries() {
+				msg := ""
+				if m, ok := ext.Value.Get(StringKey("message")); ok {
+					msg, _ = m.AsString()
+				}
+				if out[kind.Key.String()] == nil {
+					out[kind.Key.String()] = map[string]string{}
+				}
+				out[kind.Key.String()][ext.Key.String()] = msg
+			}
+		}
+	}
+	return out, nil
+}
+
 // SiteOption returns a network option of a multisite install (sitemeta of
 // the current network), and whether it exists.
 func (d *DB) SiteOption(ctx context.Context, key string) (string, bool, error) {

@@ -357,3 +357,27 @@ func TestNetworkActivePlugins(t *testing.T) {
 	assert.Equal(t, []string{net}, inv.NetworkActivePlugins)
 	assert.True(t, pluginByFile(inv, net).NetworkActive)
 }
+
+// TestPausedExtensions reads what recovery mode paused, as WordPress
+// stores it per recovery session.
+func TestPausedExtensions(t *testing.T) {
+	t.Parallel()
+	st, h := reaches[0].open(t, wptest.Options{})
+	paused := wp.Array(wp.Entry{Key: wp.StringKey("plugin"), Value: wp.Array(wp.Entry{Key: wp.StringKey("wptest-fatal"),
+		Value: wp.Array(
+			wp.Entry{Key: wp.StringKey("type"), Value: wp.Int(1)},
+			wp.Entry{Key: wp.StringKey("message"), Value: wp.String("Uncaught Error: Call to undefined function x()")},
+		)})})
+	_, err := st.DB().Exec("INSERT INTO wp_options (option_name, option_value, autoload) VALUES (?, ?, 'no')",
+		"4f9c2b_paused_extensions", string(wp.Serialize(paused)))
+	require.NoError(t, err)
+	ctx := context.Background()
+	site, err := wp.Find(ctx, h, st.Root, wp.Options{})
+	require.NoError(t, err)
+	db, err := site.OpenDB(ctx)
+	require.NoError(t, err)
+	defer db.Close()
+	got, err := db.PausedExtensions(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]map[string]string{"plugin": {"wptest-fatal": "Uncaught Error: Call to undefined function x()"}}, got)
+}
