@@ -10,6 +10,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/wpfix/wpfix/remote"
 )
 
 // ErrLocked reports that another wpfix run holds the site's lock.
@@ -286,6 +288,20 @@ func (j *Journal) RestoreOptions(ctx context.Context, keep map[string]bool) erro
 	return nil
 }
 
+// removeTemps removes what an atomic write killed half way left in dir:
+// its temporary files (".name.wpfix-tmp-…").
+func removeTemps(ctx context.Context, h remote.Host, dir string) {
+	list, err := h.ReadDir(ctx, dir)
+	if err != nil {
+		return
+	}
+	for _, fi := range list {
+		if strings.Contains(fi.Name(), ".wpfix-tmp-") {
+			h.Remove(ctx, path.Join(dir, fi.Name()))
+		}
+	}
+}
+
 // Finish removes the journal when no change is left in effect. A journal
 // with changes left (a culprit kept disabled) stays, for restore.
 func (j *Journal) Finish(ctx context.Context) error {
@@ -305,6 +321,7 @@ func (j *Journal) Finish(ctx context.Context) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		err = nil
 	}
+	removeTemps(ctx, j.site.Host, j.dir)
 	return err
 }
 
@@ -411,6 +428,7 @@ func (l *Lock) Release(ctx context.Context) error {
 	close(l.stop)
 	<-l.done
 	h := l.site.Host
+	removeTemps(ctx, h, l.dir)
 	if err := h.Remove(ctx, path.Join(l.dir, "owner")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}

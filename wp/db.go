@@ -346,7 +346,9 @@ func openClient(ctx context.Context, h remote.Host, addr DBAddress, name, user s
 	}
 	fmt.Fprintf(&ini, "database=%s\ndefault-character-set=%s\n", optionQuote(name), connCharset(charset))
 	c := &clientQuerier{h: h, bin: bin, defaults: defaults}
-	if err := h.WriteFile(ctx, defaults, []byte(ini.String()), 0o600); err != nil {
+	// Written in place into mktemp's 0600 file: an atomic write would make
+	// a temporary copy, which a kill at the wrong moment could leave behind.
+	if _, err := h.Exec(ctx, []string{"tee", defaults}, strings.NewReader(ini.String())); err != nil {
 		c.close()
 		return nil, fmt.Errorf("write the client's option file: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wpfix/wpfix/wp"
 	"github.com/wpfix/wpfix/wp/wptest"
 )
 
@@ -194,8 +196,27 @@ func TestBisectWithAdminVisiting(t *testing.T) {
 	rep := parseReport(t, r)
 	assert.Equal(t, "culprit_found", rep.Verdict)
 	assert.Equal(t, []wptest.Extension{{Kind: wptest.KindPlugin, Name: "wptest-kill-worker"}}, rep.Culprits)
+	// Every innocent plugin is still active. The culprit may not be: a visit
+	// that ends after bisect finds its file gone and deactivates it, as
+	// WordPress does for any missing plugin; restore brings it back.
+	activeBefore := activePlugins(t, before.Options["active_plugins"])
+	activeAfter := activePlugins(t, b.state(t).Options["active_plugins"])
+	assert.Subset(t, activeAfter, slices.DeleteFunc(activeBefore, func(f string) bool {
+		return strings.HasPrefix(f, "wptest-kill-worker/")
+	}), "no innocent plugin was deactivated")
+	r = b.run(t, "restore")
+	require.Equal(t, 0, r.code, r.stderr)
 	assert.Equal(t, before.Options["active_plugins"], b.state(t).Options["active_plugins"],
-		"active_plugins as before, minus nothing")
+		"after restore, active_plugins is exactly as before")
+}
+
+func activePlugins(t *testing.T, raw string) []string {
+	t.Helper()
+	v, err := wp.Unserialize([]byte(raw))
+	require.NoError(t, err)
+	list, err := wp.StringList(v)
+	require.NoError(t, err)
+	return list
 }
 
 // login signs in to wp-admin as the stack's admin.
