@@ -21,8 +21,11 @@ display_errors = Off
 log_errors = On
 error_log = {{.ErrorLog}}
 sendmail_path = /bin/true
-opcache.enable = 0
-opcache.enable_cli = 0
+{{if .Opcache}}zend_extension=opcache
+opcache.enable = 1
+opcache.validate_timestamps = 0
+{{else}}opcache.enable = 0
+{{end}}opcache.enable_cli = 0
 date.timezone = UTC
 `))
 

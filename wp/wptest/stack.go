@@ -54,6 +54,10 @@ type Options struct {
 	Owner string
 	// TablePrefix is WordPress's $table_prefix (default "wp_").
 	TablePrefix string
+	// Opcache turns PHP's opcache on under php-fpm with
+	// opcache.validate_timestamps=0, as tuned production hosts run it: a
+	// script once compiled is never looked at on disk again.
+	Opcache bool
 	// DBSocket makes wp-config.php reach MariaDB by its unix socket
 	// ("localhost:/path/to/mysqld.sock") instead of TCP.
 	DBSocket bool
@@ -303,7 +307,7 @@ func (s *Stack) writePHPConfig(t testing.TB, bin binaries) {
 		}
 	}
 	if err := render(phpINI, s.dir.Path("php.ini"), map[string]any{
-		"Extensions": exts, "ErrorLog": s.PHPErrorLog,
+		"Extensions": exts, "ErrorLog": s.PHPErrorLog, "Opcache": s.Options.Opcache,
 	}); err != nil {
 		t.Fatalf("wptest: %v", err)
 	}

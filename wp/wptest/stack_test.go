@@ -280,3 +280,27 @@ func TestPoolExhausted(t *testing.T) {
 	t.Logf("php-fpm log: %s", line)
 	assert.Equal(t, []int{200, 200, 200, 200, 200}, statuses, "queued requests are served in the end")
 }
+
+// TestOpcache shows Options.Opcache in force: php-fpm never rereads a
+// compiled script, so an edit in place stays invisible, while a file that
+// is renamed away is gone at once (WordPress stats before it includes).
+func TestOpcache(t *testing.T) {
+	t.Parallel()
+	st := wptest.NewStack(t, wptest.Options{Opcache: true})
+	p := filepath.Join(st.Root, "wptest-opcache.php")
+	require.NoError(t, os.WriteFile(p, []byte(`<?php echo ini_get('opcache.enable'), ini_get('opcache.validate_timestamps'), ' old';`), 0o644))
+	// opcache does not cache a file younger than file_update_protection (2 s).
+	old := time.Now().Add(-time.Minute)
+	require.NoError(t, os.Chtimes(p, old, old))
+	assert.Equal(t, "10 old", st.Get(t, "/wptest-opcache.php").Body, "opcache on, timestamps not checked")
+	require.NoError(t, os.WriteFile(p, []byte(`<?php echo 'new';`), 0o644))
+	require.NoError(t, os.Chtimes(p, old, old.Add(time.Second)))
+	assert.Equal(t, "10 old", st.Get(t, "/wptest-opcache.php").Body, "the edit is not seen")
+
+	culprits := st.Break(t, wptest.BreakKillWorker)
+	main := filepath.Join(st.PluginDir, culprits[0].Name, culprits[0].Name+".php")
+	require.NoError(t, os.Chtimes(main, old, old)) // old enough to be cached
+	require.Equal(t, 502, st.Get(t, "/").Status, "compiled into the cache, then run")
+	require.NoError(t, os.Rename(filepath.Join(st.PluginDir, culprits[0].Name), filepath.Join(st.PluginDir, culprits[0].Name+"-back")))
+	assert.Equal(t, 200, st.Get(t, "/").Status, "a renamed plugin is not loaded, opcache or not")
+}
