@@ -239,6 +239,11 @@ func (b *bisection) prepare(ctx context.Context) error {
 			b.report.Notes = append(b.report.Notes, "the theme is not tried: no other default (twenty*) theme is installed to switch to")
 		} else {
 			add(KindTheme, inv.Stylesheet, "")
+			for _, d := range inv.Dropins {
+				if d.File == "object-cache.php" {
+					b.report.Notes = append(b.report.Notes, "a persistent object cache (object-cache.php) may go on serving the old theme options when the theme is switched; if the theme looks innocent but is not, flush the cache and run again")
+				}
+			}
 		}
 	}
 	for _, c := range b.cands {

@@ -381,3 +381,34 @@ func TestPausedExtensions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]map[string]string{"plugin": {"wptest-fatal": "Uncaught Error: Call to undefined function x()"}}, got)
 }
+
+// TestDefaultSocket: DB_HOST 'localhost' means the socket PHP would use,
+// found from PHP's own mysqli.default_socket on the host.
+func TestDefaultSocket(t *testing.T) {
+	st, h := reaches[0].open(t, wptest.Options{})
+	p := filepath.Join(st.Root, "wp-config.php")
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(b), "'"+st.DBHost+"'", "'localhost'", 1)), 0o644))
+	ctx := context.Background()
+	site, err := wp.Find(ctx, h, st.Root, wp.Options{})
+	require.NoError(t, err)
+
+	// The host's PHP reads this ini instead of its conf.d: mysqli loaded, as
+	// on a WordPress host, with the stack's socket as its default.
+	ini := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(ini, "wpfix-test.ini"),
+		[]byte("extension=mysqlnd\nextension=mysqli\nmysqli.default_socket="+st.DBSocket+"\n"), 0o644))
+	t.Setenv("PHP_INI_SCAN_DIR", ini)
+	db, err := site.OpenDB(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "unix "+st.DBSocket, db.Via)
+	db.Close()
+
+	t.Setenv("PHP_INI_SCAN_DIR", t.TempDir())
+	_, err = site.OpenDB(ctx)
+	if err == nil {
+		t.Skip("this machine has a MySQL socket in a default place; the not-found message cannot be shown")
+	}
+	assert.ErrorContains(t, err, "DB_HOST in "+p+" means the local MySQL socket, but none is on local (looked at /run/mysqld/mysqld.sock")
+}
