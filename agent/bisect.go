@@ -101,6 +101,11 @@ type bisection struct {
 	start   time.Time
 	// defaultTheme is what the theme candidate is switched to.
 	defaultTheme string
+	// siteURL and objectCache: where the cache helper goes, and whether
+	// one is needed (an object-cache.php drop-in with the theme in play).
+	siteURL     string
+	objectCache bool
+	flusher     *cacheFlusher
 }
 
 // Bisect finds the extensions that break the site, leaves only them
@@ -178,6 +183,11 @@ func Bisect(ctx context.Context, s *Site, o BisectOptions) (rep *Report, err err
 			}
 		}
 	}()
+	if b.objectCache {
+		if b.flusher, err = b.installCacheFlusher(ctx, b.siteURL); err != nil {
+			return nil, err
+		}
+	}
 	if err := b.search(ctx); err != nil {
 		return nil, err
 	}
@@ -196,6 +206,7 @@ func (b *bisection) prepare(ctx context.Context) error {
 		po.URL = inv.Home
 	}
 	b.report.URL = po.URL
+	b.siteURL = inv.SiteURL
 	if b.prober, err = NewProber(po); err != nil {
 		return err
 	}
@@ -240,9 +251,7 @@ func (b *bisection) prepare(ctx context.Context) error {
 		} else {
 			add(KindTheme, inv.Stylesheet, "")
 			for _, d := range inv.Dropins {
-				if d.File == "object-cache.php" {
-					b.report.Notes = append(b.report.Notes, "a persistent object cache (object-cache.php) may go on serving the old theme options when the theme is switched; if the theme looks innocent but is not, flush the cache and run again")
-				}
+				b.objectCache = b.objectCache || d.File == "object-cache.php"
 			}
 		}
 	}
@@ -433,6 +442,12 @@ func (b *bisection) finish(ctx context.Context, off []int) error {
 	if err := b.journal.RestoreOptions(ctx, keep); err != nil {
 		return err
 	}
+	if b.flusher != nil {
+		b.flusher.flush(ctx)
+		if err := b.flusher.remove(ctx); err != nil {
+			return err
+		}
+	}
 	// No probe here: the search's last probe was of this very state (or,
 	// with --keep-all and not_extension, of the broken one put back).
 	return b.journal.Finish(ctx)
@@ -471,7 +486,13 @@ func (b *bisection) apply(ctx context.Context, on []bool) error {
 	if themeOff {
 		keep["template"], keep["stylesheet"], keep["current_theme"] = true, true, true
 	}
-	return b.journal.RestoreOptions(ctx, keep)
+	if err := b.journal.RestoreOptions(ctx, keep); err != nil {
+		return err
+	}
+	if b.flusher != nil {
+		b.flusher.flush(ctx)
+	}
+	return nil
 }
 
 // disable turns one candidate off: a file or folder is moved into the
@@ -546,8 +567,8 @@ func Restore(ctx context.Context, s *Site, force bool) (*RestoreReport, error) {
 func restoreJournal(ctx context.Context, j *Journal) error {
 	pending := j.Pending()
 	for i := len(pending) - 1; i >= 0; i-- {
-		if pending[i].Op == "mkdir" {
-			continue // removed by Finish once the quarantine is empty
+		if pending[i].Op == "mkdir" || pending[i].Op == "create" {
+			continue // removed by Finish, after the flush below
 		}
 		if err := j.Undo(ctx, pending[i]); err != nil {
 			return err
@@ -555,6 +576,12 @@ func restoreJournal(ctx context.Context, j *Journal) error {
 	}
 	if err := j.RestoreOptions(ctx, nil); err != nil {
 		return err
+	}
+	// A persistent object cache must forget the values wpfix wrote.
+	for _, st := range pending {
+		if st.Op == "create" && st.To != "" {
+			flushVia(ctx, st)
+		}
 	}
 	return j.Finish(ctx)
 }

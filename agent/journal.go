@@ -41,8 +41,9 @@ const (
 type Step struct {
 	Seq   int    `json:"seq"`
 	State string `json:"state"`
-	// Op is "mkdir" (Path), "rename" (From to To) or "option" (Name set
-	// from Old to New; Network for a multisite network option).
+	// Op is "mkdir" (Path), "create" (a new file at Path), "rename" (From
+	// to To) or "option" (Name set from Old to New; Network for a multisite
+	// network option).
 	Op      string `json:"op"`
 	Path    string `json:"path,omitempty"`
 	From    string `json:"from,omitempty"`
@@ -179,6 +180,15 @@ func (j *Journal) Mkdir(ctx context.Context, p, why string) error {
 	})
 }
 
+// CreateStep writes a new file at st.Path (none may exist), journaled:
+// undoing it removes the file.
+func (j *Journal) CreateStep(ctx context.Context, st *Step, data []byte) error {
+	if _, err := j.site.Host.Lstat(ctx, st.Path); err == nil {
+		return fmt.Errorf("create %s: %w", st.Path, fs.ErrExist)
+	}
+	return j.record(ctx, st, func() error { return j.site.Host.WriteFile(ctx, st.Path, data, 0o644) })
+}
+
 // Rename moves a file or folder, journaled.
 func (j *Journal) Rename(ctx context.Context, from, to, why string) (*Step, error) {
 	st := &Step{Op: "rename", From: from, To: to, Why: why}
@@ -248,6 +258,21 @@ func (j *Journal) reverse(ctx context.Context, st *Step) error {
 			return nil
 		}
 		return err
+	case "create":
+		// A kill inside the write may have left only its temporary file.
+		dir, base := path.Split(st.Path)
+		if list, err := h.ReadDir(ctx, dir); err == nil {
+			for _, fi := range list {
+				if strings.HasPrefix(fi.Name(), "."+base+".wpfix-tmp-") {
+					h.Remove(ctx, path.Join(dir, fi.Name()))
+				}
+			}
+		}
+		err := h.Remove(ctx, st.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
 	}
 	return fmt.Errorf("journal step %d: unknown operation %q", st.Seq, st.Op)
 }
@@ -306,8 +331,15 @@ func removeTemps(ctx context.Context, h remote.Host, dir string) {
 // with changes left (a culprit kept disabled) stays, for restore.
 func (j *Journal) Finish(ctx context.Context) error {
 	for _, st := range j.file.Steps {
-		if st.State != stateUndone && st.Op != "mkdir" {
+		if st.State != stateUndone && st.Op != "mkdir" && st.Op != "create" {
 			return nil
+		}
+	}
+	for i := len(j.file.Steps) - 1; i >= 0; i-- {
+		if st := j.file.Steps[i]; st.Op == "create" && st.State != stateUndone {
+			if err := j.Undo(ctx, st); err != nil {
+				return err
+			}
 		}
 	}
 	for i := len(j.file.Steps) - 1; i >= 0; i-- {

@@ -158,6 +158,8 @@ func TestBisect(t *testing.T) {
 		args     []string
 		// leftOff is how many culprits stay disabled (1 of a pair).
 		leftOff int
+		// objectCache puts a persistent object cache in front of the options.
+		objectCache bool
 	}{
 		{breakage: wptest.BreakKillWorker, leftOff: 1},
 		{breakage: wptest.BreakFatal, leftOff: 1},
@@ -170,6 +172,9 @@ func TestBisect(t *testing.T) {
 		// opcache never rereads a compiled file, but WordPress stats a
 		// plugin's file before including it: a rename still takes effect.
 		{name: "opcache", breakage: wptest.BreakKillWorker, opts: wptest.Options{Opcache: true}, leftOff: 1},
+		// A persistent object cache would hide the theme switch: wpfix
+		// has its cached options deleted after each change.
+		{name: "child-theme-object-cache", breakage: wptest.BreakChildTheme, objectCache: true, leftOff: 1},
 	}
 	for _, tt := range tests {
 		if tt.name == "" {
@@ -178,7 +183,16 @@ func TestBisect(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := newBisectSite(t, tt.opts)
+			var cache string
+			if tt.objectCache {
+				cache = b.st.AddPersistentObjectCache(t)
+				require.Equal(t, 200, b.st.Get(t, "/").Status)
+			}
 			culprits := b.st.Break(t, tt.breakage)
+			if tt.objectCache {
+				require.NoError(t, os.WriteFile(cache, nil, 0o644)) // let WordPress see the break
+			}
+			require.NotEqual(t, 200, b.st.Get(t, "/").Status, "broken")
 			before := b.state(t)
 
 			r := b.run(t, append([]string{"bisect", "--json"}, tt.args...)...)
@@ -194,6 +208,8 @@ func TestBisect(t *testing.T) {
 			for range 3 {
 				assert.Equal(t, 200, b.st.Get(t, "/").Status, "healthy at the end")
 			}
+			helpers, _ := filepath.Glob(filepath.Join(b.st.Root, "*wpfix*"))
+			assert.Empty(t, helpers, "no helper left in the docroot")
 			after := b.state(t)
 			// Everything but what was left disabled is byte-identical; a
 			// disabled theme keeps its files (the options switch it).

@@ -117,6 +117,65 @@ func (s *Stack) AddDropin(t testing.TB, name, body string) {
 	s.writeFile(t, filepath.Join(s.ContentDir, name), "<?php\n// Drop-in installed by wptest.\n"+body+"\n")
 }
 
+// AddPersistentObjectCache installs an object-cache.php drop-in that keeps
+// the "options" cache group in a file across requests, as a Redis or
+// Memcached object cache keeps it: WordPress then reads options from the
+// cache, and a change written straight to the database goes unseen until
+// the cached copy is deleted. It returns the cache file.
+func (s *Stack) AddPersistentObjectCache(t testing.TB) string {
+	t.Helper()
+	file := s.dir.Path("object-cache.ser")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatalf("wptest: %v", err)
+	}
+	s.chown(t, file)
+	s.AddDropin(t, "object-cache.php", strings.ReplaceAll(persistentCache, "CACHE_FILE", file))
+	return file
+}
+
+// persistentCache is core's object cache, with the options group saved to
+// a file at the end of each request and loaded at the start of the next.
+const persistentCache = `require_once ABSPATH . WPINC . '/class-wp-object-cache.php';
+// Every function of core's cache.php but wp_cache_init, which is ours.
+eval( '?>' . str_replace( 'function wp_cache_init()', 'function wptest_core_cache_init()',
+	file_get_contents( ABSPATH . WPINC . '/cache.php' ) ) );
+
+class WPTest_Persistent_Cache extends WP_Object_Cache {
+	private $wptest_store = array();
+	public function __construct() {
+		$stored = @unserialize( (string) @file_get_contents( 'CACHE_FILE' ) );
+		if ( is_array( $stored ) ) {
+			foreach ( $stored as $key => $value ) {
+				$this->set( $key, $value, 'options' );
+			}
+		}
+		register_shutdown_function( array( $this, 'wptest_save' ) );
+	}
+	public function set( $key, $data, $group = 'default', $expire = 0 ) {
+		if ( 'options' === $group ) {
+			$this->wptest_store[ $key ] = $data;
+		}
+		return parent::set( $key, $data, $group, $expire );
+	}
+	public function delete( $key, $group = 'default', $deprecated = false ) {
+		if ( 'options' === $group ) {
+			unset( $this->wptest_store[ $key ] );
+		}
+		return parent::delete( $key, $group, $deprecated );
+	}
+	public function flush() {
+		$this->wptest_store = array();
+		return parent::flush();
+	}
+	public function wptest_save() {
+		file_put_contents( 'CACHE_FILE', serialize( $this->wptest_store ), LOCK_EX );
+	}
+}
+
+function wp_cache_init() {
+	$GLOBALS['wp_object_cache'] = new WPTest_Persistent_Cache();
+}`
+
 // AddChildTheme installs a child theme of parent whose functions.php runs
 // body.
 func (s *Stack) AddChildTheme(t testing.TB, slug, parent, body string) {

@@ -304,3 +304,26 @@ func TestOpcache(t *testing.T) {
 	require.NoError(t, os.Rename(filepath.Join(st.PluginDir, culprits[0].Name), filepath.Join(st.PluginDir, culprits[0].Name+"-back")))
 	assert.Equal(t, 200, st.Get(t, "/").Status, "a renamed plugin is not loaded, opcache or not")
 }
+
+// TestPersistentObjectCache shows the cache hiding a database write, as a
+// Redis object cache does: the broken theme stays active for WordPress
+// after the options say otherwise, until the cached copy goes.
+func TestPersistentObjectCache(t *testing.T) {
+	t.Parallel()
+	st := wptest.NewStack(t, wptest.Options{})
+	cache := st.AddPersistentObjectCache(t)
+	require.Equal(t, 200, st.Get(t, "/").Status)
+	var parent string
+	st.OptionValue(t, "template", &parent)
+	st.Break(t, wptest.BreakChildTheme)
+	// The cache still holds the old theme: delete it once so WordPress
+	// sees the broken child, then it caches that.
+	require.NoError(t, os.WriteFile(cache, nil, 0o644))
+	require.Equal(t, 500, st.Get(t, "/").Status)
+	require.Equal(t, 500, st.Get(t, "/").Status)
+
+	st.ActivateTheme(t, parent, parent) // straight to the database
+	assert.Equal(t, 500, st.Get(t, "/").Status, "the cache hides the database write")
+	require.NoError(t, os.WriteFile(cache, nil, 0o644))
+	assert.Equal(t, 200, st.Get(t, "/").Status, "seen once the cached copy is gone")
+}
