@@ -241,3 +241,51 @@ func readAll(resp *http.Response) (string, error) {
 	_, err := b.ReadFrom(resp.Body)
 	return b.String(), err
 }
+
+// TestBisectRelocatedPlugins: WP_PLUGIN_DIR points outside wp-content, as
+// some hosts set it.
+func TestBisectRelocatedPlugins(t *testing.T) {
+	t.Parallel()
+	b := newBisectSite(t, wptest.Options{})
+	b.st.Break(t, wptest.BreakKillWorker)
+	moved := filepath.Join(filepath.Dir(b.st.Root), "shared-plugins")
+	require.NoError(t, os.Rename(b.st.PluginDir, moved))
+	cfg := filepath.Join(b.st.Root, "wp-config.php")
+	raw, err := os.ReadFile(cfg)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cfg, []byte(strings.Replace(string(raw), "/* That's all",
+		"define( 'WP_PLUGIN_DIR', '"+moved+"' );\n/* That's all", 1)), 0o644))
+	require.Equal(t, 502, b.st.Get(t, "/").Status, "still broken, from the new place")
+
+	r := b.run(t, "bisect", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	rep := parseReport(t, r)
+	assert.Equal(t, []wptest.Extension{{Kind: wptest.KindPlugin, Name: "wptest-kill-worker"}}, rep.Culprits)
+	assert.Equal(t, 200, b.st.Get(t, "/").Status)
+	r = b.run(t, "restore")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.DirExists(t, filepath.Join(moved, "wptest-kill-worker"), "put back where it was")
+}
+
+// TestBisectCannotMove: the SSH user may write wp-content but not move a
+// plugin folder another user owns; wpfix says so and puts everything back.
+func TestBisectCannotMove(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a plugin folder to another user")
+	}
+	t.Parallel()
+	b := newBisectSite(t, wptest.Options{})
+	b.st.Break(t, wptest.BreakKillWorker)
+	locked := filepath.Join(b.st.PluginDir, "wptest-fine-2")
+	require.NoError(t, os.Chown(locked, 0, 0))
+	require.NoError(t, os.Chmod(locked, 0o755))
+	before := b.state(t)
+
+	r := b.run(t, "bisect", "--json")
+	assert.Equal(t, 1, r.code, "the site is still broken")
+	assert.Contains(t, r.stderr, "rename "+locked+" on "+b.srv.Host+": permission denied")
+	assert.Contains(t, r.stderr, "every change was put back")
+	after := b.state(t)
+	assert.Empty(t, diffFiles(before.Files, after.Files), "nothing changed")
+	assert.Equal(t, before.Options, after.Options)
+}
