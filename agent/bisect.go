@@ -20,27 +20,9 @@ const (
 	VerdictInconclusive = "inconclusive"
 )
 
-// Extension kinds, as reports name them.
-const (
-	KindPlugin   = "plugin"
-	KindMUPlugin = "mu-plugin"
-	KindDropin   = "dropin"
-	KindTheme    = "theme"
-)
-
-// Extension is a piece of code WordPress loads, as reports name it: a
-// plugin folder (or file, for a single-file plugin), a must-use plugin or
-// drop-in file, or a theme's stylesheet.
-type Extension struct {
-	Kind string `json:"kind"`
-	Name string `json:"name"`
-}
-
-func (e Extension) String() string { return e.Kind + " " + e.Name }
-
 // candidate is an extension bisect can turn off, and how.
 type candidate struct {
-	Extension
+	wp.Extension
 	path  string  // the file or folder moved into quarantine; "" for the theme
 	steps []*Step // the journal steps that turn it off, while it is off
 }
@@ -75,16 +57,16 @@ type Progress struct {
 // Report is the result of a bisection; its JSON keys are part of the CLI
 // contract.
 type Report struct {
-	Target       string      `json:"target"`
-	URL          string      `json:"url"`
-	Verdict      string      `json:"verdict"`
-	Culprits     []Extension `json:"culprits"`
-	LeftDisabled []Extension `json:"left_disabled"`
-	Probes       int         `json:"probes"`
-	DurationMS   int64       `json:"duration_ms"`
-	FinalStatus  int         `json:"final_status"`
-	Candidates   []Extension `json:"candidates"`
-	Notes        []string    `json:"notes,omitempty"`
+	Target       string         `json:"target"`
+	URL          string         `json:"url"`
+	Verdict      string         `json:"verdict"`
+	Culprits     []wp.Extension `json:"culprits"`
+	LeftDisabled []wp.Extension `json:"left_disabled"`
+	Probes       int            `json:"probes"`
+	DurationMS   int64          `json:"duration_ms"`
+	FinalStatus  int            `json:"final_status"`
+	Candidates   []wp.Extension `json:"candidates"`
+	Notes        []string       `json:"notes,omitempty"`
 }
 
 // ErrChangedNothing reports that the user declined the plan.
@@ -113,7 +95,7 @@ type bisection struct {
 // restores everything before returning.
 func Bisect(ctx context.Context, s *Site, o BisectOptions) (rep *Report, err error) {
 	b := &bisection{site: s, o: o, start: time.Now(),
-		report: &Report{Target: s.Target.String(), Culprits: []Extension{}, LeftDisabled: []Extension{}}}
+		report: &Report{Target: s.Target.String(), Culprits: []wp.Extension{}, LeftDisabled: []wp.Extension{}}}
 	defer func() { b.report.DurationMS = time.Since(b.start).Milliseconds() }()
 	if err := b.prepare(ctx); err != nil {
 		return nil, err
@@ -215,31 +197,31 @@ func (b *bisection) prepare(ctx context.Context) error {
 	add := func(kind, name, p string) {
 		if !seen[kind+"/"+name] {
 			seen[kind+"/"+name] = true
-			b.cands = append(b.cands, &candidate{Extension: Extension{kind, name}, path: p})
+			b.cands = append(b.cands, &candidate{Extension: wp.Extension{Kind: kind, Name: name}, path: p})
 		}
 	}
-	if in(KindPlugin) {
+	if in(wp.KindPlugin) {
 		for _, f := range append(slices.Clone(inv.ActivePlugins), inv.NetworkActivePlugins...) {
 			if slices.Contains(inv.MissingPlugins, f) {
 				continue // WordPress does not load it: nothing to turn off
 			}
 			name, _, _ := strings.Cut(f, "/")
-			add(KindPlugin, name, path.Join(s.WP.PluginDir, name))
+			add(wp.KindPlugin, name, path.Join(s.WP.PluginDir, name))
 		}
 	}
-	if in(KindMUPlugin) {
+	if in(wp.KindMUPlugin) {
 		for _, f := range inv.MUPlugins {
-			add(KindMUPlugin, f, path.Join(s.WP.MUPluginDir, f))
+			add(wp.KindMUPlugin, f, path.Join(s.WP.MUPluginDir, f))
 		}
 	}
-	if in(KindDropin) {
+	if in(wp.KindDropin) {
 		for _, d := range inv.Dropins {
 			if b.dropinLoads(d) {
-				add(KindDropin, d.File, path.Join(s.WP.ContentDir, d.File))
+				add(wp.KindDropin, d.File, path.Join(s.WP.ContentDir, d.File))
 			}
 		}
 	}
-	if in(KindTheme) && inv.Stylesheet != "" {
+	if in(wp.KindTheme) && inv.Stylesheet != "" {
 		for _, t := range inv.DefaultThemes {
 			if t != inv.Stylesheet && t != inv.Template {
 				b.defaultTheme = t
@@ -249,7 +231,7 @@ func (b *bisection) prepare(ctx context.Context) error {
 		if b.defaultTheme == "" {
 			b.report.Notes = append(b.report.Notes, "the theme is not tried: no other default (twenty*) theme is installed to switch to")
 		} else {
-			add(KindTheme, inv.Stylesheet, "")
+			add(wp.KindTheme, inv.Stylesheet, "")
 			for _, d := range inv.Dropins {
 				b.objectCache = b.objectCache || d.File == "object-cache.php"
 			}
@@ -363,7 +345,7 @@ func (b *bisection) search(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		var set []Extension
+		var set []wp.Extension
 		for _, k := range found {
 			blamed = append(blamed, rest[k])
 			set = append(set, b.cands[rest[k]].Extension)
@@ -435,7 +417,7 @@ func (b *bisection) finish(ctx context.Context, off []int) error {
 	keep := map[string]bool{}
 	for _, i := range off {
 		rep.LeftDisabled = append(rep.LeftDisabled, b.cands[i].Extension)
-		if b.cands[i].Kind == KindTheme {
+		if b.cands[i].Kind == wp.KindTheme {
 			keep["template"], keep["stylesheet"], keep["current_theme"] = true, true, true
 		}
 	}
@@ -478,7 +460,7 @@ func (b *bisection) apply(ctx context.Context, on []bool) error {
 				return err
 			}
 		}
-		if !on[i] && c.Kind == KindTheme {
+		if !on[i] && c.Kind == wp.KindTheme {
 			themeOff = true
 		}
 	}
@@ -501,7 +483,7 @@ func (b *bisection) apply(ctx context.Context, on []bool) error {
 func (b *bisection) disable(ctx context.Context, c *candidate) error {
 	j := b.journal
 	why := "wpfix bisect: turn off " + c.String()
-	if c.Kind == KindTheme {
+	if c.Kind == wp.KindTheme {
 		for _, o := range [][2]string{{"template", b.defaultTheme}, {"stylesheet", b.defaultTheme}, {"current_theme", b.defaultTheme}} {
 			st, err := j.SetOption(ctx, o[0], o[1], why)
 			if err != nil {

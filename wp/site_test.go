@@ -111,11 +111,7 @@ func TestOptionsRoundTrip(t *testing.T) {
 			t.Parallel()
 			st, h := r.open(t, wptest.Options{})
 			ctx := context.Background()
-			site, err := wp.Find(ctx, h, st.Root, wp.Options{})
-			require.NoError(t, err)
-			db, err := site.OpenDB(ctx)
-			require.NoError(t, err)
-			defer db.Close()
+			_, db := openSite(t, h, st.Root)
 
 			before, ok := st.Option(t, "active_plugins")
 			require.True(t, ok)
@@ -149,11 +145,7 @@ func TestDBOverSocket(t *testing.T) {
 			t.Parallel()
 			st, h := r.open(t, wptest.Options{DBSocket: true})
 			ctx := context.Background()
-			site, err := wp.Find(ctx, h, st.Root, wp.Options{})
-			require.NoError(t, err)
-			db, err := site.OpenDB(ctx)
-			require.NoError(t, err)
-			defer db.Close()
+			_, db := openSite(t, h, st.Root)
 			assert.Equal(t, "unix "+st.DBSocket, db.Via)
 			url, _, err := db.Option(ctx, "siteurl")
 			require.NoError(t, err)
@@ -243,6 +235,18 @@ func TestFindErrors(t *testing.T) {
 		assert.True(t, errors.Is(err, os.ErrNotExist) || strings.Contains(err.Error(), "refused") ||
 			strings.Contains(err.Error(), "connect failed"), "says the server is not there: %v", err)
 	})
+}
+
+// openSite finds the install at root and opens its database, closed when
+// the test ends.
+func openSite(t *testing.T, h remote.Host, root string) (*wp.Site, *wp.DB) {
+	t.Helper()
+	site, err := wp.Find(context.Background(), h, root, wp.Options{})
+	require.NoError(t, err)
+	db, err := site.OpenDB(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return site, db
 }
 
 func pluginFiles(inv *wp.Inventory) []string {
@@ -346,11 +350,7 @@ func TestNetworkActivePlugins(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	site, err := wp.Find(ctx, h, st.Root, wp.Options{})
-	require.NoError(t, err)
-	db, err := site.OpenDB(ctx)
-	require.NoError(t, err)
-	defer db.Close()
+	site, db := openSite(t, h, st.Root)
 	inv, err := site.Inventory(ctx, db)
 	require.NoError(t, err)
 	assert.True(t, inv.Multisite)
@@ -372,11 +372,7 @@ func TestPausedExtensions(t *testing.T) {
 		"4f9c2b_paused_extensions", string(wp.Serialize(paused)))
 	require.NoError(t, err)
 	ctx := context.Background()
-	site, err := wp.Find(ctx, h, st.Root, wp.Options{})
-	require.NoError(t, err)
-	db, err := site.OpenDB(ctx)
-	require.NoError(t, err)
-	defer db.Close()
+	_, db := openSite(t, h, st.Root)
 	got, err := db.PausedExtensions(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]map[string]string{"plugin": {"wptest-fatal": "Uncaught Error: Call to undefined function x()"}}, got)

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/wpfix/wpfix/agent"
+	"github.com/wpfix/wpfix/wp"
 )
 
 // bisectOptions are the flags of wpfix bisect.
@@ -71,9 +72,9 @@ everything and exits 1.`,
 	return cmd
 }
 
-var scopeKinds = map[string]string{"plugins": agent.KindPlugin, "plugin": agent.KindPlugin,
-	"mu-plugins": agent.KindMUPlugin, "mu-plugin": agent.KindMUPlugin, "dropins": agent.KindDropin,
-	"dropin": agent.KindDropin, "theme": agent.KindTheme, "themes": agent.KindTheme}
+var scopeKinds = map[string]string{"plugins": wp.KindPlugin, "plugin": wp.KindPlugin,
+	"mu-plugins": wp.KindMUPlugin, "mu-plugin": wp.KindMUPlugin, "dropins": wp.KindDropin,
+	"dropin": wp.KindDropin, "theme": wp.KindTheme, "themes": wp.KindTheme}
 
 func runBisect(cmd *cobra.Command, g *globalOptions, o bisectOptions, target string) error {
 	stderr := cmd.ErrOrStderr()
@@ -156,7 +157,7 @@ func printProgress(w io.Writer, p agent.Progress) {
 }
 
 func printReport(w io.Writer, r *agent.Report) {
-	names := func(list []agent.Extension) string {
+	names := func(list []wp.Extension) string {
 		var s []string
 		for _, e := range list {
 			s = append(s, clean(e.String()))

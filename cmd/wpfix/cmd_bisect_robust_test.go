@@ -195,7 +195,7 @@ func TestBisectWithAdminVisiting(t *testing.T) {
 	assert.Greater(t, visits, 0)
 	rep := parseReport(t, r)
 	assert.Equal(t, "culprit_found", rep.Verdict)
-	assert.Equal(t, []wptest.Extension{{Kind: wptest.KindPlugin, Name: "wptest-kill-worker"}}, rep.Culprits)
+	assert.Equal(t, []wp.Extension{{Kind: wp.KindPlugin, Name: "wptest-kill-worker"}}, rep.Culprits)
 	// Every innocent plugin is still active. The culprit may not be: a visit
 	// that ends after bisect finds its file gone and deactivates it, as
 	// WordPress does for any missing plugin; restore brings it back.
@@ -260,7 +260,7 @@ func TestBisectRelocatedPlugins(t *testing.T) {
 	r := b.run(t, "bisect", "--json")
 	require.Equal(t, 0, r.code, r.stderr)
 	rep := parseReport(t, r)
-	assert.Equal(t, []wptest.Extension{{Kind: wptest.KindPlugin, Name: "wptest-kill-worker"}}, rep.Culprits)
+	assert.Equal(t, []wp.Extension{{Kind: wp.KindPlugin, Name: "wptest-kill-worker"}}, rep.Culprits)
 	assert.Equal(t, 200, b.st.Get(t, "/").Status)
 	r = b.run(t, "restore")
 	require.Equal(t, 0, r.code, r.stderr)

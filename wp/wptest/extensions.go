@@ -8,25 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wpfix/wpfix/wp"
 )
-
-// Extension kinds, as wpfix reports them.
-const (
-	KindPlugin   = "plugin"
-	KindMUPlugin = "mu-plugin"
-	KindDropin   = "dropin"
-	KindTheme    = "theme"
-)
-
-// Extension names a piece of code WordPress loads: a plugin folder (or file,
-// for a single-file plugin), a must-use plugin or drop-in file name, or a
-// theme's stylesheet.
-type Extension struct {
-	Kind string
-	Name string
-}
-
-func (e Extension) String() string { return e.Kind + ":" + e.Name }
 
 // PHP bodies for extensions that break the site in real ways.
 const (
@@ -241,24 +225,24 @@ var Breakages = []Breakage{BreakKillWorker, BreakTimeout, BreakFatal, BreakPair,
 // Break installs and enables what makes the site fail in the named way and
 // returns the culprits: the extensions that must all be disabled to make
 // the site healthy again (both, for BreakPair).
-func (s *Stack) Break(t testing.TB, b Breakage) []Extension {
+func (s *Stack) Break(t testing.TB, b Breakage) []wp.Extension {
 	t.Helper()
-	plugin := func(p Plugin) Extension {
+	plugin := func(p Plugin) wp.Extension {
 		s.ActivatePlugins(t, s.AddPlugin(t, p))
 		if p.SingleFile {
-			return Extension{KindPlugin, p.File()}
+			return wp.Extension{Kind: wp.KindPlugin, Name: p.File()}
 		}
-		return Extension{KindPlugin, p.Slug}
+		return wp.Extension{Kind: wp.KindPlugin, Name: p.Slug}
 	}
 	switch b {
 	case BreakKillWorker:
-		return []Extension{plugin(Plugin{Slug: "wptest-kill-worker", Body: KillWorker})}
+		return []wp.Extension{plugin(Plugin{Slug: "wptest-kill-worker", Body: KillWorker})}
 	case BreakTimeout:
-		return []Extension{plugin(Plugin{Slug: "wptest-timeout", Body: Sleep(s.Options.RequestTerminateTimeout + 3*time.Second)})}
+		return []wp.Extension{plugin(Plugin{Slug: "wptest-timeout", Body: Sleep(s.Options.RequestTerminateTimeout + 3*time.Second)})}
 	case BreakFatal:
-		return []Extension{plugin(Plugin{Slug: "wptest-fatal", Body: Fatal})}
+		return []wp.Extension{plugin(Plugin{Slug: "wptest-fatal", Body: Fatal})}
 	case BreakPair:
-		return []Extension{
+		return []wp.Extension{
 			plugin(Plugin{Slug: "wptest-pair-a", Body: "function wptest_pair_a_loaded() {}"}),
 			plugin(Plugin{Slug: "wptest-pair-b", Body: "add_action( 'plugins_loaded', function () {\n" +
 				"\tif ( function_exists( 'wptest_pair_a_loaded' ) ) {\n" + KillWorker + "\n\t}\n} );"}),
@@ -268,20 +252,20 @@ func (s *Stack) Break(t testing.TB, b Breakage) []Extension {
 		s.OptionValue(t, "template", &parent)
 		s.AddChildTheme(t, "wptest-broken-child", parent, Fatal)
 		s.ActivateTheme(t, parent, "wptest-broken-child")
-		return []Extension{{KindTheme, "wptest-broken-child"}}
+		return []wp.Extension{{Kind: wp.KindTheme, Name: "wptest-broken-child"}}
 	case BreakMUPlugin:
 		s.AddMUPlugin(t, "wptest-kill-worker.php", KillWorker)
-		return []Extension{{KindMUPlugin, "wptest-kill-worker.php"}}
+		return []wp.Extension{{Kind: wp.KindMUPlugin, Name: "wptest-kill-worker.php"}}
 	case BreakDropin:
 		s.AddDropin(t, "object-cache.php", KillWorker)
-		return []Extension{{KindDropin, "object-cache.php"}}
+		return []wp.Extension{{Kind: wp.KindDropin, Name: "object-cache.php"}}
 	case BreakFlaky:
-		return []Extension{plugin(Plugin{Slug: "wptest-flaky", Body: "$wptest_n = __DIR__ . '/count';\n" +
+		return []wp.Extension{plugin(Plugin{Slug: "wptest-flaky", Body: "$wptest_n = __DIR__ . '/count';\n" +
 			"$wptest_c = (int) @file_get_contents( $wptest_n ) + 1;\n" +
 			"file_put_contents( $wptest_n, $wptest_c, LOCK_EX );\n" +
 			"if ( 0 === $wptest_c % 2 ) {\n" + KillWorker + "\n}"})}
 	case BreakSingleFile:
-		return []Extension{plugin(Plugin{Slug: "wptest-single-kill", Body: KillWorker, SingleFile: true})}
+		return []wp.Extension{plugin(Plugin{Slug: "wptest-single-kill", Body: KillWorker, SingleFile: true})}
 	}
 	t.Fatalf("wptest: unknown breakage %q", b)
 	return nil

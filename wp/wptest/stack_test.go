@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wpfix/wpfix/remote/sshtest"
+	"github.com/wpfix/wpfix/wp"
 	"github.com/wpfix/wpfix/wp/wptest"
 )
 
@@ -188,15 +189,15 @@ func runScenario(t *testing.T, st *wptest.Stack, files siteFiles, sc scenario) {
 }
 
 // extensionPath is where an extension's files are.
-func extensionPath(st *wptest.Stack, e wptest.Extension) string {
+func extensionPath(st *wptest.Stack, e wp.Extension) string {
 	switch e.Kind {
-	case wptest.KindPlugin:
+	case wp.KindPlugin:
 		return filepath.Join(st.PluginDir, e.Name)
-	case wptest.KindMUPlugin:
+	case wp.KindMUPlugin:
 		return filepath.Join(st.MUPluginDir, e.Name)
-	case wptest.KindDropin:
+	case wp.KindDropin:
 		return filepath.Join(st.ContentDir, e.Name)
-	case wptest.KindTheme:
+	case wp.KindTheme:
 		return filepath.Join(st.ThemeDir, e.Name)
 	}
 	panic("unknown kind " + e.Kind)
@@ -204,7 +205,7 @@ func extensionPath(st *wptest.Stack, e wptest.Extension) string {
 
 // moveAway renames an extension to <name>-back, the admin's classic fix,
 // and checks the listing shows the change.
-func moveAway(t *testing.T, st *wptest.Stack, files siteFiles, e wptest.Extension) {
+func moveAway(t *testing.T, st *wptest.Stack, files siteFiles, e wp.Extension) {
 	t.Helper()
 	p := extensionPath(st, e)
 	names, err := files.ReadDir(filepath.Dir(p))
@@ -217,7 +218,7 @@ func moveAway(t *testing.T, st *wptest.Stack, files siteFiles, e wptest.Extensio
 	assert.Contains(t, names, e.Name+"-back")
 }
 
-func moveBack(t *testing.T, st *wptest.Stack, files siteFiles, e wptest.Extension) {
+func moveBack(t *testing.T, st *wptest.Stack, files siteFiles, e wp.Extension) {
 	t.Helper()
 	p := extensionPath(st, e)
 	require.NoError(t, files.Rename(p+"-back", p))

@@ -1,0 +1,20 @@
+package wp
+
+// Extension kinds: what WordPress loads besides its core, as wpfix reports
+// them.
+const (
+	KindPlugin   = "plugin"
+	KindMUPlugin = "mu-plugin"
+	KindDropin   = "dropin"
+	KindTheme    = "theme"
+)
+
+// Extension names a piece of code WordPress loads: a plugin folder (or
+// file, for a single-file plugin), a must-use plugin or drop-in file name,
+// or a theme's stylesheet (its folder).
+type Extension struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+}
+
+func (e Extension) String() string { return e.Kind + " " + e.Name }
