@@ -3,6 +3,7 @@ module github.com/wpfix/wpfix
 go 1.26.8
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/pkg/sftp v1.13.12
 	github.com/spf13/cobra v1.10.2
