@@ -43,6 +43,13 @@ type BisectOptions struct {
 	Progress func(Progress)
 	// Command names the run in the lock ("wpfix bisect").
 	Command string
+	// Hints are extensions recent log lines blame, most likely first: each
+	// is tried before any search, and when the logs are right the culprit
+	// costs two probes after the baseline.
+	Hints []wp.Extension
+	// UseLogs adds hints from the site's logs of the last hour, read right
+	// after the baseline probe (which may have just written the evidence).
+	UseLogs bool
 }
 
 // Progress is one step of a bisection, for a terminal.
@@ -122,6 +129,9 @@ func Bisect(ctx context.Context, s *Site, o BisectOptions) (rep *Report, err err
 		rep.Verdict = VerdictNotExtension
 		rep.Notes = append(rep.Notes, "nothing to turn off: no active plugin, must-use plugin, drop-in or theme in scope")
 		return rep, nil
+	}
+	if o.UseLogs {
+		b.o.Hints = append(b.o.Hints, LogHints(ctx, s, time.Hour)...)
 	}
 	if o.Confirm != nil {
 		ok, err := o.Confirm(b.plan())
@@ -313,6 +323,9 @@ func (b *bisection) search(ctx context.Context) error {
 			return r.Bad, nil
 		}
 	}
+	if done, err := b.tryHints(ctx, failsWith); done || err != nil {
+		return err
+	}
 	bad, err := failsWith("all off")(ctx, nil)
 	if err != nil {
 		return err
@@ -366,6 +379,40 @@ func (b *bisection) search(ctx context.Context) error {
 	rep.Verdict = VerdictInconclusive
 	rep.Notes = append(rep.Notes, "the site still fails with every blamed extension off: the failure may be flaky (try --samples) or partly outside WordPress")
 	return b.finish(ctx, nil)
+}
+
+// tryHints tests each hinted candidate: the site healthy with only it off,
+// and failing with only it on, makes it a culprit found in two probes. A
+// wrong hint costs one probe.
+func (b *bisection) tryHints(ctx context.Context, failsWith func(string) func(context.Context, []int) (bool, error)) (bool, error) {
+	n := len(b.cands)
+	tried := 0
+	for _, h := range b.o.Hints {
+		i := slices.IndexFunc(b.cands, func(c *candidate) bool { return c.Extension == h })
+		if i < 0 || tried == 3 {
+			continue
+		}
+		tried++
+		bad, err := failsWith("hint")(ctx, without(n, []int{i}))
+		if err != nil || bad {
+			if err != nil {
+				return false, err
+			}
+			continue
+		}
+		alone, err := failsWith("hint")(ctx, []int{i})
+		if err != nil {
+			return false, err
+		}
+		if !alone {
+			continue // needs a partner: the search will find the set
+		}
+		b.report.Culprits = append(b.report.Culprits, b.cands[i].Extension)
+		b.report.Notes = append(b.report.Notes, "found where the logs pointed: "+b.cands[i].String())
+		// Leave it off: the probe before last was of exactly that state.
+		return true, b.finish(ctx, []int{i})
+	}
+	return false, nil
 }
 
 // leaveDisabled picks what stays off. For a set that fails only together

@@ -27,6 +27,7 @@ type bisectOptions struct {
 	keepAll bool
 	dryRun  bool
 	yes     bool
+	noLogs  bool
 }
 
 func newBisectCommand(g *globalOptions) *cobra.Command {
@@ -69,6 +70,7 @@ everything and exits 1.`,
 	f.BoolVar(&o.keepAll, "keep-all", false, "find the culprit, then put everything back (exit 1: the site is still broken)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "list the candidates and the plan, probe once, change nothing")
 	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask before changing the site")
+	f.BoolVar(&o.noLogs, "no-logs", false, "do not try first what the site's recent log lines blame")
 	return cmd
 }
 
@@ -80,7 +82,7 @@ func runBisect(cmd *cobra.Command, g *globalOptions, o bisectOptions, target str
 	stderr := cmd.ErrOrStderr()
 	bo := agent.BisectOptions{
 		Probe:   agent.ProbeOptions{URL: o.url, Paths: o.probes, Samples: o.samples, Resolve: o.resolve, Timeout: o.timeout},
-		KeepAll: o.keepAll, DryRun: o.dryRun, Command: "wpfix bisect",
+		KeepAll: o.keepAll, DryRun: o.dryRun, Command: "wpfix bisect", UseLogs: !o.noLogs,
 	}
 	for _, s := range o.scope {
 		k, ok := scopeKinds[strings.TrimSpace(s)]

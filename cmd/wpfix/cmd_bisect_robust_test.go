@@ -289,3 +289,29 @@ func TestBisectCannotMove(t *testing.T) {
 	assert.Empty(t, diffFiles(before.Files, after.Files), "nothing changed")
 	assert.Equal(t, before.Options, after.Options)
 }
+
+// TestBisectLogHint: a PHP fatal names its plugin in debug.log, so bisect
+// tries that plugin first and needs three probes in all; a wrong or absent
+// hint costs the usual search.
+func TestBisectLogHint(t *testing.T) {
+	t.Parallel()
+	b := newBisectSite(t, wptest.Options{})
+	var files []string
+	for i := range 20 {
+		files = append(files, b.st.AddPlugin(t, wptest.Plugin{Slug: "wptest-more-" + strconv.Itoa(i)}))
+	}
+	b.st.ActivatePlugins(t, files...)
+	culprits := b.st.Break(t, wptest.BreakFatal)
+
+	r := b.run(t, "bisect", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	rep := parseReport(t, r)
+	assert.Equal(t, culprits, rep.Culprits)
+	assert.Equal(t, 3, rep.Probes, "baseline, all on but the blamed plugin, the blamed plugin alone")
+	assert.Contains(t, rep.Notes, "found where the logs pointed: plugin wptest-fatal")
+
+	require.Equal(t, 0, b.run(t, "restore").code)
+	r = b.run(t, "bisect", "--json", "--no-logs")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Greater(t, parseReport(t, r).Probes, 3, "without the logs, the search")
+}

@@ -35,6 +35,7 @@ it makes to the site.`,
 	root.AddCommand(
 		newBisectCommand(g),
 		newInfoCommand(g),
+		newLogsCommand(g),
 		newRestoreCommand(g),
 		newVersionCommand(g),
 	)

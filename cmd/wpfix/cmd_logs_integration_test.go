@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/wptest"
+)
+
+// logsReport is the part of `wpfix logs --json` the tests read.
+type logsReport struct {
+	Logs []struct {
+		File  wp.LogFile   `json:"file"`
+		Lines []wp.LogLine `json:"lines"`
+	} `json:"logs"`
+	Blames []struct {
+		Kind, Name string
+		Lines      int
+	} `json:"blames"`
+}
+
+// TestLogs breaks a site for real, over SSH, and reads what its logs say
+// about it.
+func TestLogs(t *testing.T) {
+	t.Parallel()
+	b := newBisectSite(t, wptest.Options{})
+	b.st.Break(t, wptest.BreakFatal)
+	require.Equal(t, 500, b.st.Get(t, "/").Status)
+	b.st.Break(t, wptest.BreakMUPlugin) // then a must-use plugin kills the worker
+	require.Equal(t, 502, b.st.Get(t, "/").Status)
+	// A log line carrying escape sequences, as a request can plant one.
+	f, err := os.OpenFile(b.st.DebugLog, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	f.WriteString("[23-Nov-2026 00:00:00 UTC] PHP Warning:  evil \x1b]0;pwned\x07\x1b[2J in /x.php on line 1\n")
+	f.Close()
+
+	r := b.run(t, "logs", "--json", "-n", "100")
+	require.Equal(t, 0, r.code, r.stderr)
+	var rep logsReport
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), r.stdout)
+	found := map[string]*wp.LogLine{}
+	paths := map[string]bool{}
+	for _, sec := range rep.Logs {
+		paths[sec.File.Path] = true
+		for i, l := range sec.Lines {
+			if l.Signature != "" {
+				found[l.Signature] = &sec.Lines[i]
+			}
+		}
+	}
+	assert.True(t, paths[b.st.DebugLog] && paths[b.st.NginxErrorLog] && paths[b.st.FPMLog], "found the logs: %v", paths)
+	require.Contains(t, found, "php-uncaught", "the fatal: Uncaught Error")
+	require.NotNil(t, found["php-uncaught"].Blames)
+	assert.Equal(t, wp.Extension{Kind: wp.KindPlugin, Name: "wptest-fatal"}, *found["php-uncaught"].Blames)
+	assert.Contains(t, found, "nginx-upstream-reset", "nginx lost the killed worker")
+	assert.Contains(t, found, "fpm-child-killed", "php-fpm saw it die")
+	require.NotEmpty(t, rep.Blames)
+	assert.Equal(t, "wptest-fatal", rep.Blames[0].Name)
+
+	r = b.run(t, "logs", "-n", "100")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "[php-uncaught → plugin wptest-fatal] ")
+	assert.Contains(t, r.stdout, "evil ")
+	assert.NotContains(t, r.stdout, "\x1b", "no escape sequence from a log reaches the terminal")
+	assert.NotContains(t, r.stdout, "\x07")
+	for _, l := range strings.Split(r.stdout, "\n") {
+		assert.NotContains(t, l, "\r")
+	}
+}
