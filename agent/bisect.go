@@ -313,14 +313,25 @@ func (b *bisection) search(ctx context.Context) error {
 			for _, i := range enabled {
 				on[i] = true
 			}
-			if err := b.apply(ctx, on); err != nil {
-				return false, err
+			// WordPress may rewrite the options while the probe runs (an
+			// admin's page load deactivating the plugins it cannot find):
+			// then the probe saw another configuration, and is repeated.
+			for try := 0; ; try++ {
+				if err := b.apply(ctx, on); err != nil {
+					return false, err
+				}
+				r := b.probe(ctx, step, len(enabled))
+				if err := ctx.Err(); err != nil {
+					return false, err
+				}
+				intact, err := b.journal.OptionsIntact(ctx, b.keptOptions(on))
+				if err != nil {
+					return false, err
+				}
+				if intact || try == 4 {
+					return r.Bad, nil
+				}
 			}
-			r := b.probe(ctx, step, len(enabled))
-			if err := ctx.Err(); err != nil {
-				return false, err
-			}
-			return r.Bad, nil
 		}
 	}
 	if done, err := b.tryHints(ctx, failsWith); done || err != nil {
@@ -381,9 +392,9 @@ func (b *bisection) search(ctx context.Context) error {
 	return b.finish(ctx, nil)
 }
 
-// tryHints tests each hinted candidate: the site healthy with only it off,
-// and failing with only it on, makes it a culprit found in two probes. A
-// wrong hint costs one probe.
+// tryHints tests each hinted candidate: the site failing with only it on,
+// and healthy with only it off, makes it a culprit found in two probes, the
+// last of them the confirming one. A wrong hint costs one probe.
 func (b *bisection) tryHints(ctx context.Context, failsWith func(string) func(context.Context, []int) (bool, error)) (bool, error) {
 	n := len(b.cands)
 	tried := 0
@@ -393,23 +404,23 @@ func (b *bisection) tryHints(ctx context.Context, failsWith func(string) func(co
 			continue
 		}
 		tried++
-		bad, err := failsWith("hint")(ctx, without(n, []int{i}))
-		if err != nil || bad {
-			if err != nil {
-				return false, err
-			}
-			continue
-		}
 		alone, err := failsWith("hint")(ctx, []int{i})
 		if err != nil {
 			return false, err
 		}
 		if !alone {
-			continue // needs a partner: the search will find the set
+			continue // innocent, or it needs a partner: the search will tell
+		}
+		bad, err := failsWith("confirm")(ctx, without(n, []int{i}))
+		if err != nil {
+			return false, err
+		}
+		if bad {
+			continue // guilty, but not alone: the search finds the rest
 		}
 		b.report.Culprits = append(b.report.Culprits, b.cands[i].Extension)
 		b.report.Notes = append(b.report.Notes, "found where the logs pointed: "+b.cands[i].String())
-		// Leave it off: the probe before last was of exactly that state.
+		// Leave it off: the last probe was of exactly that state.
 		return true, b.finish(ctx, []int{i})
 	}
 	return false, nil
@@ -491,7 +502,6 @@ func (b *bisection) restoreAll(ctx context.Context) error {
 // protected options are put back too: a visit to wp-admin in the meantime
 // makes WordPress drop the plugins it cannot find from active_plugins.
 func (b *bisection) apply(ctx context.Context, on []bool) error {
-	themeOff := false
 	for i, c := range b.cands {
 		off := len(c.steps) > 0
 		switch {
@@ -507,21 +517,26 @@ func (b *bisection) apply(ctx context.Context, on []bool) error {
 				return err
 			}
 		}
-		if !on[i] && c.Kind == wp.KindTheme {
-			themeOff = true
-		}
 	}
-	keep := map[string]bool{}
-	if themeOff {
-		keep["template"], keep["stylesheet"], keep["current_theme"] = true, true, true
-	}
-	if err := b.journal.RestoreOptions(ctx, keep); err != nil {
+	if err := b.journal.RestoreOptions(ctx, b.keptOptions(on)); err != nil {
 		return err
 	}
 	if b.flusher != nil {
 		b.flusher.flush(ctx)
 	}
 	return nil
+}
+
+// keptOptions are the options a configuration changes on purpose: the
+// theme's, while the theme is off.
+func (b *bisection) keptOptions(on []bool) map[string]bool {
+	keep := map[string]bool{}
+	for i, c := range b.cands {
+		if !on[i] && c.Kind == wp.KindTheme {
+			keep["template"], keep["stylesheet"], keep["current_theme"] = true, true, true
+		}
+	}
+	return keep
 }
 
 // disable turns one candidate off: a file or folder is moved into the

@@ -327,6 +327,33 @@ func removeTemps(ctx context.Context, h remote.Host, dir string) {
 	}
 }
 
+// OptionsIntact reports whether the snapshot's options, but those in keep,
+// still hold their snapshot values: WordPress may have rewritten one (an
+// admin's page load deactivating plugins whose files are gone) while a
+// probe ran.
+func (j *Journal) OptionsIntact(ctx context.Context, keep map[string]bool) (bool, error) {
+	for _, o := range j.file.Snapshot {
+		if keep[o.Name] {
+			continue
+		}
+		var cur string
+		var ok bool
+		var err error
+		if o.Network {
+			cur, ok, err = j.site.DB.SiteOption(ctx, o.Name)
+		} else {
+			cur, ok, err = j.site.DB.Option(ctx, o.Name)
+		}
+		if err != nil {
+			return false, err
+		}
+		if ok != o.Exists || cur != o.Value {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // Finish removes the journal when no change is left in effect. A journal
 // with changes left (a culprit kept disabled) stays, for restore.
 func (j *Journal) Finish(ctx context.Context) error {
