@@ -277,9 +277,11 @@ func (j *Journal) reverse(ctx context.Context, st *Step) error {
 	return fmt.Errorf("journal step %d: unknown operation %q", st.Seq, st.Op)
 }
 
-// RestoreOptions writes the snapshot back, except the options named in
-// keep (which a fix left changed on purpose).
-func (j *Journal) RestoreOptions(ctx context.Context, keep map[string]bool) error {
+// changedOptions lists the snapshot's options, but those in keep, that no
+// longer hold their snapshot values: wpfix changed them, or WordPress did
+// (an admin's page load deactivating plugins whose files are gone).
+func (j *Journal) changedOptions(ctx context.Context, keep map[string]bool) ([]OptionSnapshot, error) {
+	var changed []OptionSnapshot
 	for _, o := range j.file.Snapshot {
 		if keep[o.Name] {
 			continue
@@ -293,11 +295,23 @@ func (j *Journal) RestoreOptions(ctx context.Context, keep map[string]bool) erro
 			cur, ok, err = j.site.DB.Option(ctx, o.Name)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if ok == o.Exists && cur == o.Value {
-			continue
+		if ok != o.Exists || cur != o.Value {
+			changed = append(changed, o)
 		}
+	}
+	return changed, nil
+}
+
+// RestoreOptions writes the snapshot back, except the options named in
+// keep (which a fix left changed on purpose).
+func (j *Journal) RestoreOptions(ctx context.Context, keep map[string]bool) error {
+	changed, err := j.changedOptions(ctx, keep)
+	if err != nil {
+		return err
+	}
+	for _, o := range changed {
 		switch {
 		case o.Network:
 			err = j.site.DB.SetSiteOption(ctx, o.Name, o.Value)
@@ -313,6 +327,13 @@ func (j *Journal) RestoreOptions(ctx context.Context, keep map[string]bool) erro
 	return nil
 }
 
+// OptionsIntact reports whether the snapshot's options, but those in keep,
+// still hold their snapshot values, as they did when the probe started.
+func (j *Journal) OptionsIntact(ctx context.Context, keep map[string]bool) (bool, error) {
+	changed, err := j.changedOptions(ctx, keep)
+	return len(changed) == 0, err
+}
+
 // removeTemps removes what an atomic write killed half way left in dir:
 // its temporary files (".name.wpfix-tmp-…").
 func removeTemps(ctx context.Context, h remote.Host, dir string) {
@@ -325,33 +346,6 @@ func removeTemps(ctx context.Context, h remote.Host, dir string) {
 			h.Remove(ctx, path.Join(dir, fi.Name()))
 		}
 	}
-}
-
-// OptionsIntact reports whether the snapshot's options, but those in keep,
-// still hold their snapshot values: WordPress may have rewritten one (an
-// admin's page load deactivating plugins whose files are gone) while a
-// probe ran.
-func (j *Journal) OptionsIntact(ctx context.Context, keep map[string]bool) (bool, error) {
-	for _, o := range j.file.Snapshot {
-		if keep[o.Name] {
-			continue
-		}
-		var cur string
-		var ok bool
-		var err error
-		if o.Network {
-			cur, ok, err = j.site.DB.SiteOption(ctx, o.Name)
-		} else {
-			cur, ok, err = j.site.DB.Option(ctx, o.Name)
-		}
-		if err != nil {
-			return false, err
-		}
-		if ok != o.Exists || cur != o.Value {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 // Finish removes the journal when no change is left in effect. A journal

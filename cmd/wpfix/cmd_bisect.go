@@ -97,11 +97,7 @@ func runBisect(cmd *cobra.Command, g *globalOptions, o bisectOptions, target str
 	if term.IsTerminal(int(os.Stderr.Fd())) || g.Verbose {
 		bo.Progress = func(p agent.Progress) { printProgress(stderr, p) }
 	}
-	ao, err := g.agentOptions(stderr)
-	if err != nil {
-		return err
-	}
-	site, err := agent.Open(cmd.Context(), target, ao)
+	site, err := g.openSite(cmd, target)
 	if err != nil {
 		return err
 	}

@@ -28,11 +28,7 @@ TARGET is a local path, user@host:/path (host may be an alias in
   wpfix info ssh://deploy@web1:2222/srv/www -i ~/.ssh/deploy_ed25519`,
 		Args: exactArgs(1, "TARGET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, err := g.agentOptions(cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			site, err := agent.Open(cmd.Context(), args[0], o)
+			site, err := g.openSite(cmd, args[0])
 			if err != nil {
 				return err
 			}

@@ -42,11 +42,7 @@ count. Control characters in log lines never reach the terminal.`,
   wpfix logs web1:/srv/www -f --log /var/log/php8.2-fpm.log`,
 		Args: exactArgs(1, "TARGET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ao, err := g.agentOptions(cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			site, err := agent.Open(cmd.Context(), args[0], ao)
+			site, err := g.openSite(cmd, args[0])
 			if err != nil {
 				return err
 			}

@@ -26,11 +26,7 @@ that run was on this machine). --force takes it over in any case: use it only
 when you know the other run is dead.`,
 		Args: exactArgs(1, "TARGET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ao, err := g.agentOptions(cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			site, err := agent.Open(cmd.Context(), args[0], ao)
+			site, err := g.openSite(cmd, args[0])
 			if err != nil {
 				return err
 			}

@@ -76,3 +76,13 @@ func (g *globalOptions) agentOptions(stderr io.Writer) (agent.Options, error) {
 	}
 	return o, nil
 }
+
+// openSite reaches TARGET with the global flags, for a command to use and
+// close.
+func (g *globalOptions) openSite(cmd *cobra.Command, target string) (*agent.Site, error) {
+	ao, err := g.agentOptions(cmd.ErrOrStderr())
+	if err != nil {
+		return nil, err
+	}
+	return agent.Open(cmd.Context(), target, ao)
+}
