@@ -1,9 +1,10 @@
-// Package remote reaches a machine: files, a file's tail, programs run from
-// an argument list and network dials from the machine, through one small
-// Host interface with a local and an SSH implementation. It knows nothing
-// of WordPress.
+// Package remote reaches a machine: files (a head and a tail without the
+// rest, an atomic write), programs run from an argument list and network
+// dials from the machine, through one small Host interface with a Local and
+// an SSH implementation (Open picks one for a Target). It knows nothing of
+// WordPress.
 //
-// Today only its test helpers exist: remote/proctest (real daemons for
-// tests) and remote/sshtest (a real OpenSSH sshd). Host comes with its own
-// issue.
+// ssh-config.md in this folder says how an SSH target's settings are
+// resolved. remote/sshtest (a real OpenSSH sshd) and remote/proctest (real
+// daemons for tests) serve the tests only.
 package remote

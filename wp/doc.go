@@ -1,8 +1,9 @@
 // Package wp understands a WordPress install seen through a remote.Host:
-// where it is, what wp-config.php says, its database options, plugins,
-// must-use plugins, drop-ins and themes, its logs and PHP limits. It does not
-// probe over HTTP or decide anything; that is package agent's job.
+// where it is (Find), what wp-config.php says without running it
+// (ParseConfig), its database reached through the host (OpenDB), options and
+// PHP serialization, the inventory of plugins, must-use plugins, drop-ins and
+// themes, and its logs (FindLogs, Classifier). It does not probe over HTTP or
+// decide anything; that is package agent's job.
 //
-// Today only wp/wptest, the real test stack, exists; the reader of an
-// install comes with its own issue.
+// wp/wptest runs a real WordPress stack for the tests.
 package wp
