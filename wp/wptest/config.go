@@ -49,7 +49,8 @@ pm.max_spare_servers = {{.MaxChildren}}
 request_terminate_timeout = {{.TerminateSeconds}}s
 catch_workers_output = yes
 decorate_workers_output = no
-`))
+{{range .PoolSettings}}{{.}}
+{{end}}`))
 
 var nginxConf = template.Must(template.New("nginx.conf").Parse(`# wptest nginx
 daemon off;
@@ -87,7 +88,7 @@ http {
 			try_files $uri =404;
 			fastcgi_pass unix:{{.Socket}};
 			fastcgi_index index.php;
-			fastcgi_read_timeout 60s;
+			fastcgi_read_timeout {{.ReadTimeout}}s;
 			fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
 			fastcgi_param QUERY_STRING $query_string;
 			fastcgi_param REQUEST_METHOD $request_method;

@@ -61,6 +61,12 @@ type Options struct {
 	// DBSocket makes wp-config.php reach MariaDB by its unix socket
 	// ("localhost:/path/to/mysqld.sock") instead of TCP.
 	DBSocket bool
+	// FastCGIReadTimeout is nginx's fastcgi_read_timeout for PHP, the time
+	// after which nginx gives up on a worker with 504 (default 60s).
+	FastCGIReadTimeout time.Duration
+	// PoolSettings are more lines for the php-fpm pool's section, such as
+	// "php_admin_value[memory_limit] = 64M".
+	PoolSettings []string
 }
 
 // Stack is a running WordPress site. Its fields are read-only.
@@ -141,6 +147,9 @@ func NewStack(t testing.TB, opts Options) *Stack {
 	}
 	if opts.RequestTerminateTimeout == 0 {
 		opts.RequestTerminateTimeout = 30 * time.Second
+	}
+	if opts.FastCGIReadTimeout == 0 {
+		opts.FastCGIReadTimeout = 60 * time.Second
 	}
 	if opts.TablePrefix == "" {
 		opts.TablePrefix = "wp_"
@@ -332,6 +341,7 @@ func (s *Stack) startFPM(t testing.TB, bin binaries, runUser, runGroup string) {
 		"Dir": s.dir.Dir, "FPMLog": s.FPMLog, "User": runUser, "Group": runGroup,
 		"Socket": s.dir.Path("php-fpm.sock"), "MaxChildren": s.Options.MaxChildren,
 		"TerminateSeconds": int(s.Options.RequestTerminateTimeout.Round(time.Second) / time.Second),
+		"PoolSettings":     s.Options.PoolSettings,
 	}); err != nil {
 		t.Fatalf("wptest: %v", err)
 	}
@@ -351,6 +361,7 @@ func (s *Stack) startNginx(t testing.TB, bin binaries, port int, runUser, runGro
 	if err := render(nginxConf, conf, map[string]any{
 		"Dir": s.dir.Dir, "ErrorLog": s.NginxErrorLog, "User": runUser, "Group": runGroup,
 		"Port": port, "Root": s.Root, "Socket": s.dir.Path("php-fpm.sock"),
+		"ReadTimeout": int(s.Options.FastCGIReadTimeout.Round(time.Second) / time.Second),
 	}); err != nil {
 		t.Fatalf("wptest: %v", err)
 	}

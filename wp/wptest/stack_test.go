@@ -328,3 +328,25 @@ func TestPersistentObjectCache(t *testing.T) {
 	require.NoError(t, os.WriteFile(cache, nil, 0o644))
 	assert.Equal(t, 200, st.Get(t, "/").Status, "seen once the cached copy is gone")
 }
+
+// TestSlowPHPTimesOut shows Options.FastCGIReadTimeout and
+// Options.PoolSettings in force: nginx gives up on a worker slower than
+// fastcgi_read_timeout with a real 504, and a php_admin_value of the pool
+// is what the workers run with.
+func TestSlowPHPTimesOut(t *testing.T) {
+	t.Parallel()
+	st := wptest.NewStack(t, wptest.Options{FastCGIReadTimeout: time.Second,
+		PoolSettings: []string{"php_admin_value[memory_limit] = 96M"}})
+	st.AddMUPlugin(t, "wptest-ini.php", "if ( isset( $_GET['wptest_ini'] ) ) { echo 'memory_limit=' . ini_get( 'memory_limit' ); exit; }"+
+		" if ( isset( $_GET['wptest_slow'] ) ) { "+wptest.Sleep(3*time.Second)+" }")
+	mark := size(st.NginxErrorLog)
+
+	r := st.Get(t, "/?wptest_ini=1")
+	assert.Equal(t, 200, r.Status)
+	assert.Contains(t, r.Body, "memory_limit=96M")
+
+	r = st.Get(t, "/?wptest_slow=1")
+	assert.Equal(t, 504, r.Status)
+	line := waitForLine(t, st.NginxErrorLog, mark, regexp.MustCompile(`upstream timed out \(110`))
+	t.Logf("nginx: %s", line)
+}
