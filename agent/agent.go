@@ -41,6 +41,10 @@ func unreachable(err error) error { return &kindError{ErrUnreachable, err} }
 type Options struct {
 	Remote remote.Options
 	Site   wp.Options
+	// DBOptional opens the site even when its database cannot be opened:
+	// Site.DB is then nil and Site.DBErr says why (wpfix diagnose reports
+	// a database that is down rather than stopping at it).
+	DBOptional bool
 }
 
 // Site is an opened site: its host, its install and its database.
@@ -49,6 +53,8 @@ type Site struct {
 	Host   remote.Host
 	WP     *wp.Site
 	DB     *wp.DB
+	// DBErr is why DB is nil, with Options.DBOptional.
+	DBErr error
 }
 
 // Open reaches target (a path, user@host:/path or ssh://…), finds the
@@ -71,6 +77,10 @@ func Open(ctx context.Context, target string, o Options) (*Site, error) {
 		return nil, unreachable(err)
 	}
 	if s.DB, err = s.WP.OpenDB(ctx); err != nil {
+		if o.DBOptional && !errors.Is(err, wp.ErrUnresolved) {
+			s.DB, s.DBErr = nil, unreachable(err)
+			return s, nil
+		}
 		h.Close()
 		if errors.Is(err, wp.ErrUnresolved) {
 			return nil, badInput(err)
@@ -82,7 +92,10 @@ func Open(ctx context.Context, target string, o Options) (*Site, error) {
 
 // Close closes the database and the connection to the host.
 func (s *Site) Close() error {
-	err := s.DB.Close()
+	var err error
+	if s.DB != nil {
+		err = s.DB.Close()
+	}
 	if cerr := s.Host.Close(); err == nil {
 		err = cerr
 	}

@@ -173,6 +173,8 @@ type ProbeResult struct {
 	Duration time.Duration `json:"duration_ns"`
 	// Requests counts the HTTP requests made, redirects included.
 	Requests int `json:"requests"`
+	// Header is the deciding response's header; nil when there was none.
+	Header http.Header `json:"-"`
 }
 
 // Probe requests every URL Samples times, samples outermost, and stops at
@@ -211,9 +213,9 @@ func (p *Prober) fetch(ctx context.Context, u *url.URL) ProbeResult {
 		seen[u.String()] = true
 		r.Requests++
 		resp, body, err := p.get(ctx, u)
-		r.Status = 0
+		r.Status, r.Header = 0, nil
 		if resp != nil {
-			r.Status = resp.StatusCode
+			r.Status, r.Header = resp.StatusCode, resp.Header
 		}
 		switch {
 		case err != nil && resp != nil:

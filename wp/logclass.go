@@ -163,6 +163,16 @@ func mergeSpecs(specs, more []signatureSpec) []signatureSpec {
 	return specs
 }
 
+// SignatureIDs lists the ids of the classifier's signatures, in the order
+// they are tried.
+func (c *Classifier) SignatureIDs() []string {
+	ids := make([]string, len(c.sigs))
+	for i, s := range c.sigs {
+		ids[i] = s.id
+	}
+	return ids
+}
+
 // WithDirs returns a copy of c that also attributes paths under relocated
 // folders: WP_PLUGIN_DIR, WPMU_PLUGIN_DIR, a theme root and WP_CONTENT_DIR,
 // as absolute paths. Empty ones are left out; paths under a wp-content
