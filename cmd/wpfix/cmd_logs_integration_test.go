@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -72,4 +73,32 @@ func TestLogs(t *testing.T) {
 	for _, l := range strings.Split(r.stdout, "\n") {
 		assert.NotContains(t, l, "\r")
 	}
+}
+
+// TestLogsTimeout: a plugin sleeps past request_terminate_timeout. php-fpm
+// kills the worker (a real 502 from nginx) and says so; its slowlog holds
+// the backtrace that names the plugin.
+func TestLogsTimeout(t *testing.T) {
+	t.Parallel()
+	b := newBisectSite(t, wptest.Options{RequestTerminateTimeout: 3 * time.Second, SlowlogTimeout: time.Second})
+	b.st.Break(t, wptest.BreakTimeout)
+	require.Equal(t, 502, b.st.Get(t, "/").Status)
+
+	r := b.run(t, "logs", "--json", "-n", "100")
+	require.Equal(t, 0, r.code, r.stderr)
+	var rep logsReport
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), r.stdout)
+	found := map[string]wp.LogLine{}
+	for _, sec := range rep.Logs {
+		for _, l := range sec.Lines {
+			if l.Signature != "" {
+				found[l.Signature] = l
+			}
+		}
+	}
+	assert.Contains(t, found["fpm-request-timeout"].Text, "execution timed out", "php-fpm's own line")
+	require.Contains(t, found, "fpm-slowlog-frame")
+	assert.Equal(t, &wp.Extension{Kind: wp.KindPlugin, Name: "wptest-timeout"}, found["fpm-slowlog-frame"].Blames)
+	require.NotEmpty(t, rep.Blames)
+	assert.Equal(t, "wptest-timeout", rep.Blames[0].Name)
 }

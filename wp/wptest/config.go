@@ -49,7 +49,9 @@ pm.max_spare_servers = {{.MaxChildren}}
 request_terminate_timeout = {{.TerminateSeconds}}s
 catch_workers_output = yes
 decorate_workers_output = no
-{{range .PoolSettings}}{{.}}
+{{if .SlowlogSeconds}}slowlog = {{.SlowLog}}
+request_slowlog_timeout = {{.SlowlogSeconds}}s
+{{end}}{{range .PoolSettings}}{{.}}
 {{end}}`))
 
 var nginxConf = template.Must(template.New("nginx.conf").Parse(`# wptest nginx

@@ -64,6 +64,9 @@ type Options struct {
 	// FastCGIReadTimeout is nginx's fastcgi_read_timeout for PHP, the time
 	// after which nginx gives up on a worker with 504 (default 60s).
 	FastCGIReadTimeout time.Duration
+	// SlowlogTimeout turns on the pool's slowlog: php-fpm writes the PHP
+	// backtrace of a request running longer than this to Stack.SlowLog.
+	SlowlogTimeout time.Duration
 	// PoolSettings are more lines for the php-fpm pool's section, such as
 	// "php_admin_value[memory_limit] = 64M".
 	PoolSettings []string
@@ -86,6 +89,8 @@ type Stack struct {
 	// error.log, php-fpm's own log (with the workers' output), PHP's
 	// error_log and WordPress's wp-content/debug.log.
 	NginxErrorLog, FPMLog, PHPErrorLog, DebugLog string
+	// SlowLog is the pool's slowlog, written with Options.SlowlogTimeout.
+	SlowLog string
 	// AdminUser and AdminPassword log in to wp-admin.
 	AdminUser, AdminPassword string
 	// Version is the WordPress version installed.
@@ -164,6 +169,7 @@ func NewStack(t testing.TB, opts Options) *Stack {
 		TablePrefix:   opts.TablePrefix,
 		NginxErrorLog: w.Path("nginx-error.log"),
 		FPMLog:        w.Path("php-fpm.log"),
+		SlowLog:       w.Path("php-fpm-slow.log"),
 		PHPErrorLog:   w.Path("php-error.log"),
 		AdminUser:     "admin",
 		AdminPassword: randomHex(t, 8),
@@ -320,7 +326,7 @@ func (s *Stack) writePHPConfig(t testing.TB, bin binaries) {
 	}); err != nil {
 		t.Fatalf("wptest: %v", err)
 	}
-	for _, log := range []string{s.PHPErrorLog, s.FPMLog} {
+	for _, log := range []string{s.PHPErrorLog, s.FPMLog, s.SlowLog} {
 		if err := os.WriteFile(log, nil, 0o644); err != nil {
 			t.Fatalf("wptest: %v", err)
 		}
@@ -342,6 +348,8 @@ func (s *Stack) startFPM(t testing.TB, bin binaries, runUser, runGroup string) {
 		"Socket": s.dir.Path("php-fpm.sock"), "MaxChildren": s.Options.MaxChildren,
 		"TerminateSeconds": int(s.Options.RequestTerminateTimeout.Round(time.Second) / time.Second),
 		"PoolSettings":     s.Options.PoolSettings,
+		"SlowLog":          s.SlowLog,
+		"SlowlogSeconds":   int(s.Options.SlowlogTimeout.Round(time.Second) / time.Second),
 	}); err != nil {
 		t.Fatalf("wptest: %v", err)
 	}
