@@ -237,47 +237,32 @@ func (f *logFinder) existing() []LogFile {
 // say where the site's PHP requests go, then php-fpm.
 func (f *logFinder) servers() {
 	f.running = map[string]bool{}
-	procs, ok := listProcesses(f.ctx, f.s.Host)
+	masters, ok := runningMasters(f.ctx, f.s.Host)
 	if !ok {
 		return
 	}
 	var targets []fcgiTarget
 	var fpms []fpmCmd
-	seenApache := map[string]bool{}
 	apacheServes, apacheFCGI := false, false
-	for _, p := range procs {
-		if c, ok := parseNginxCmd(p.args); ok {
-			f.running[LogNginx] = true
-			c.who = fmt.Sprintf("nginx master, pid %d", p.pid)
-			res := nginxLogs(f.files, c, f.s.Root)
+	for _, m := range masters {
+		f.running[m.kind] = true
+		switch m.kind {
+		case LogNginx:
+			res := nginxLogs(f.files, m.nginx, f.s.Root)
 			for _, l := range res.logs {
 				f.add(l)
 			}
 			targets = append(targets, res.targets...)
-			continue
-		}
-		if c, ok := parseApacheCmd(p.args); ok {
-			f.running[LogApache] = true
-			key := strings.Join(p.args, "\x00")
-			if seenApache[key] {
-				continue // a child of a master already read: same command line
-			}
-			seenApache[key] = true
-			c.who = fmt.Sprintf("%s master, pid %d", path.Base(c.bin), p.pid)
-			c.env = procEnv(f.ctx, f.s.Host, p.pid)
-			res := apacheLogs(f.files, c, f.s.Root)
+		case LogApache:
+			res := apacheLogs(f.files, m.apache, f.s.Root)
 			for _, l := range res.logs {
 				f.add(l)
 				apacheServes = apacheServes || l.ServesSite
 			}
 			apacheFCGI = apacheFCGI || len(res.targets) > 0
 			targets = append(targets, res.targets...)
-			continue
-		}
-		if c, ok := parseFPMCmd(p.args); ok {
-			f.running[LogFPM] = true
-			c.who = fmt.Sprintf("php-fpm master, pid %d", p.pid)
-			fpms = append(fpms, c)
+		case LogFPM:
+			fpms = append(fpms, m.fpm)
 		}
 	}
 	for _, c := range fpms {
@@ -296,6 +281,58 @@ func (f *logFinder) servers() {
 			}
 		}
 	}
+}
+
+// serverMaster is the master process of a running nginx, Apache or
+// php-fpm, as its command line shows it.
+type serverMaster struct {
+	kind   string // LogNginx, LogApache or LogFPM
+	nginx  nginxCmd
+	apache apacheCmd
+	fpm    fpmCmd
+}
+
+// runningMasters lists the masters of the servers running on a Linux host,
+// in pid order: the one walk over /proc that FindLogs and ServerLimits
+// share. ok is false when /proc cannot be listed.
+func runningMasters(ctx context.Context, h remote.Host) (masters []serverMaster, ok bool) {
+	procs, ok := listProcesses(ctx, h)
+	if !ok {
+		return nil, false
+	}
+	return mastersOf(procs, func(pid int) map[string]string { return procEnv(ctx, h, pid) }), true
+}
+
+// mastersOf picks the masters out of a process list, each with its who
+// set ("nginx master, pid 812") and, for Apache, its environment as env
+// returns it. An Apache child, with its master's command line, is left
+// out.
+func mastersOf(procs []process, env func(pid int) map[string]string) []serverMaster {
+	var out []serverMaster
+	seenApache := map[string]bool{}
+	for _, p := range procs {
+		if c, ok := parseNginxCmd(p.args); ok {
+			c.who = fmt.Sprintf("nginx master, pid %d", p.pid)
+			out = append(out, serverMaster{kind: LogNginx, nginx: c})
+			continue
+		}
+		if c, ok := parseApacheCmd(p.args); ok {
+			key := strings.Join(p.args, "\x00")
+			if seenApache[key] {
+				continue // a child of a master already listed: same command line
+			}
+			seenApache[key] = true
+			c.who = fmt.Sprintf("%s master, pid %d", path.Base(c.bin), p.pid)
+			c.env = env(p.pid)
+			out = append(out, serverMaster{kind: LogApache, apache: c})
+			continue
+		}
+		if c, ok := parseFPMCmd(p.args); ok {
+			c.who = fmt.Sprintf("php-fpm master, pid %d", p.pid)
+			out = append(out, serverMaster{kind: LogFPM, fpm: c})
+		}
+	}
+	return out
 }
 
 // process is a running process: its id and command line.
@@ -931,10 +968,11 @@ func (c nginxCmd) defaults() nginxCmd {
 
 // nginxServer is what one server block says.
 type nginxServer struct {
-	roots  []string  // root and alias folders in it
-	passes []string  // fastcgi_pass addresses
-	own    []LogFile // error_log at the server's level
-	inner  []LogFile // error_log in its locations
+	roots  []string         // root and alias folders in it
+	passes []string         // fastcgi_pass addresses
+	own    []LogFile        // error_log at the server's level
+	inner  []LogFile        // error_log in its locations
+	block  []nginxDirective // the block, for what is computed afterwards
 }
 
 // nginxConf is what an nginx config says about logs and sites.
@@ -944,6 +982,7 @@ type nginxConf struct {
 	http      []LogFile
 	other     []LogFile // stream, mail
 	httpRoot  string
+	httpBlock []nginxDirective // the http block's directives
 	servers   []*nginxServer
 	upstreams map[string][]string
 }
@@ -957,34 +996,9 @@ type nginxConf struct {
 // the main config.
 func nginxLogs(files confFiles, c nginxCmd, docroot string) serverLogs {
 	givenLog := c.errorLog != ""
-	c = c.defaults()
-	n := &nginxConf{c: c, upstreams: map[string][]string{}}
-	l := &nginxLoader{files: files, confPrefix: path.Dir(c.conf)}
-	var dirs []nginxDirective
-	if c.globals != "" {
-		dirs = parseNginx([]byte(c.globals), "-g")
-	}
-	dirs = append(dirs, l.load(c.conf, 0)...)
-	n.walk(dirs, "main", nil)
-
-	roots := make([]string, 0, len(n.servers))
-	owners := make([]*nginxServer, 0, len(n.servers))
-	for _, s := range n.servers {
-		rs := s.roots
-		if len(rs) == 0 {
-			rs = []string{n.httpRoot}
-		}
-		for _, r := range rs {
-			roots = append(roots, r)
-			owners = append(owners, s)
-		}
-	}
-	serving := map[*nginxServer]bool{}
-	for i, m := range rootMatch(roots, docroot) {
-		if m {
-			serving[owners[i]] = true
-		}
-	}
+	n := readNginx(files, c)
+	c = n.c
+	serving := n.serving(docroot)
 
 	var res serverLogs
 	served, inherits := len(serving) > 0, false
@@ -1016,22 +1030,69 @@ func nginxLogs(files confFiles, c nginxCmd, docroot string) serverLogs {
 	mark(n.other, false)
 
 	for _, s := range n.servers {
-		if !serving[s] {
-			continue
-		}
-		for _, p := range s.passes {
-			addrs := n.upstreams[p]
-			if addrs == nil {
-				addrs = []string{p}
-			}
-			for _, a := range addrs {
-				if t, ok := parseFCGITarget(a); ok {
-					res.targets = append(res.targets, t)
-				}
-			}
+		if serving[s] {
+			res.targets = append(res.targets, n.targets(s)...)
 		}
 	}
 	return res
+}
+
+// readNginx reads an nginx master's config, with its includes and -g,
+// the paths the command line leaves out filled in.
+func readNginx(files confFiles, c nginxCmd) *nginxConf {
+	c = c.defaults()
+	n := &nginxConf{c: c, upstreams: map[string][]string{}}
+	l := &nginxLoader{files: files, confPrefix: path.Dir(c.conf)}
+	var dirs []nginxDirective
+	if c.globals != "" {
+		dirs = parseNginx([]byte(c.globals), "-g")
+	}
+	dirs = append(dirs, l.load(c.conf, 0)...)
+	n.walk(dirs, "main", nil)
+	return n
+}
+
+// serving returns the server blocks that serve docroot: those whose root
+// (or alias, or else the http level's root) is the docroot, or failing
+// that the closest folder above it.
+func (n *nginxConf) serving(docroot string) map[*nginxServer]bool {
+	roots := make([]string, 0, len(n.servers))
+	owners := make([]*nginxServer, 0, len(n.servers))
+	for _, s := range n.servers {
+		rs := s.roots
+		if len(rs) == 0 {
+			rs = []string{n.httpRoot}
+		}
+		for _, r := range rs {
+			roots = append(roots, r)
+			owners = append(owners, s)
+		}
+	}
+	serving := map[*nginxServer]bool{}
+	for i, m := range rootMatch(roots, docroot) {
+		if m {
+			serving[owners[i]] = true
+		}
+	}
+	return serving
+}
+
+// targets returns where a server block sends PHP: its fastcgi_pass
+// addresses, an upstream's servers in its stead.
+func (n *nginxConf) targets(s *nginxServer) []fcgiTarget {
+	var out []fcgiTarget
+	for _, p := range s.passes {
+		addrs := n.upstreams[p]
+		if addrs == nil {
+			addrs = []string{p}
+		}
+		for _, a := range addrs {
+			if t, ok := parseFCGITarget(a); ok {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
 }
 
 // walk collects what the directives say, in context: "main", "http",
@@ -1057,9 +1118,10 @@ func (n *nginxConf) walk(dirs []nginxDirective, where string, srv *nginxServer) 
 				n.other = append(n.other, l)
 			}
 		case d.name == "http" && where == "main" && d.block != nil:
+			n.httpBlock = append(n.httpBlock, d.block...)
 			n.walk(d.block, "http", nil)
 		case d.name == "server" && where == "http" && d.block != nil:
-			s := &nginxServer{}
+			s := &nginxServer{block: d.block}
 			n.servers = append(n.servers, s)
 			n.walk(d.block, "server", s)
 		case d.name == "upstream" && where == "http" && len(d.args) == 1:
@@ -1094,11 +1156,11 @@ func (n *nginxConf) walk(dirs []nginxDirective, where string, srv *nginxServer) 
 }
 
 // errorLog makes a LogFile of an error_log directive; ok is false for
-// stderr, syslog and memory buffers. "off" is no keyword to error_log:
-// nginx writes to a file named off in its prefix.
+// stderr, syslog, memory buffers and an empty name. "off" is no keyword
+// to error_log: nginx writes to a file named off in its prefix.
 func (n *nginxConf) errorLog(d nginxDirective) (LogFile, bool) {
 	v := d.args[0]
-	if v == "stderr" || strings.HasPrefix(v, "syslog:") || strings.HasPrefix(v, "memory:") {
+	if v == "" || v == "stderr" || strings.HasPrefix(v, "syslog:") || strings.HasPrefix(v, "memory:") {
 		return LogFile{}, false
 	}
 	src := fmt.Sprintf("error_log in %s line %d (%s)", d.file, d.line, n.c.who)
@@ -1178,6 +1240,9 @@ type apacheVhost struct {
 	docroots []string
 	logs     []LogFile
 	targets  []fcgiTarget
+	// timeout and proxyTimeout are the last Timeout and ProxyTimeout, nil
+	// when not set here.
+	timeout, proxyTimeout *iniRef
 }
 
 // apacheConf reads an Apache config: lines, continuations, sections,
@@ -1225,35 +1290,8 @@ func apacheEnvVars(src []byte) map[string]string {
 // Define, the process's environment when readable, else the envvars file
 // in ServerRoot (Debian).
 func apacheLogs(files confFiles, c apacheCmd, docroot string) serverLogs {
-	c = c.defaults()
-	a := &apacheConf{files: files, who: c.who, serverRoot: c.serverRoot, env: c.env}
-	if a.env == nil {
-		a.env = map[string]string{}
-		if src, err := files.ReadFile(path.Join(c.serverRoot, "envvars")); err == nil {
-			a.env = apacheEnvVars(src)
-		}
-	}
-	a.load(c.conf, 0)
-
-	hosts := append([]*apacheVhost{&a.main}, a.vhosts...)
-	var roots []string
-	var owners []*apacheVhost
-	for _, v := range hosts {
-		rs := v.docroots
-		if len(rs) == 0 && v != &a.main {
-			rs = a.main.docroots
-		}
-		for _, r := range rs {
-			roots = append(roots, r)
-			owners = append(owners, v)
-		}
-	}
-	serving := map[*apacheVhost]bool{}
-	for i, m := range rootMatch(roots, docroot) {
-		if m {
-			serving[owners[i]] = true
-		}
-	}
+	a := readApache(files, c)
+	serving := a.serving(docroot)
 	var res serverLogs
 	served := len(serving) > 0
 	mainServes := served
@@ -1276,15 +1314,65 @@ func apacheLogs(files confFiles, c apacheCmd, docroot string) serverLogs {
 		res.logs = append(res.logs, LogFile{Path: resolve(a.serverRoot, c.startupLog), Kind: LogApache,
 			Source: "-E on the command line of the " + c.who})
 	}
-	if served {
-		res.targets = append(res.targets, a.main.targets...)
-		for _, v := range a.vhosts {
-			if serving[v] {
-				res.targets = append(res.targets, v.targets...)
-			}
+	res.targets = a.siteTargets(serving)
+	return res
+}
+
+// readApache reads an Apache master's config, with its includes, the
+// ServerRoot and config the command line leaves out filled in.
+func readApache(files confFiles, c apacheCmd) *apacheConf {
+	c = c.defaults()
+	a := &apacheConf{files: files, who: c.who, serverRoot: c.serverRoot, env: c.env}
+	if a.env == nil {
+		a.env = map[string]string{}
+		if src, err := files.ReadFile(path.Join(c.serverRoot, "envvars")); err == nil {
+			a.env = apacheEnvVars(src)
 		}
 	}
-	return res
+	a.load(c.conf, 0)
+	return a
+}
+
+// serving returns the virtual hosts (the main server among them) that
+// serve docroot: those whose DocumentRoot, or else the main server's, is
+// the docroot, or failing that the closest folder above it.
+func (a *apacheConf) serving(docroot string) map[*apacheVhost]bool {
+	hosts := append([]*apacheVhost{&a.main}, a.vhosts...)
+	var roots []string
+	var owners []*apacheVhost
+	for _, v := range hosts {
+		rs := v.docroots
+		if len(rs) == 0 && v != &a.main {
+			rs = a.main.docroots
+		}
+		for _, r := range rs {
+			roots = append(roots, r)
+			owners = append(owners, v)
+		}
+	}
+	serving := map[*apacheVhost]bool{}
+	for i, m := range rootMatch(roots, docroot) {
+		if m {
+			serving[owners[i]] = true
+		}
+	}
+	return serving
+}
+
+// siteTargets returns where the serving hosts send PHP: the main
+// server's handlers, which virtual hosts inherit, and their own; none
+// when no host serves the site.
+func (a *apacheConf) siteTargets(serving map[*apacheVhost]bool) []fcgiTarget {
+	if len(serving) == 0 {
+		return nil
+	}
+	out := slices.Clone(a.main.targets)
+	for _, v := range a.vhosts {
+		if serving[v] {
+			out = append(out, v.targets...)
+		}
+	}
+	return out
 }
 
 var (
@@ -1370,7 +1458,7 @@ func (a *apacheConf) directive(words []string, file string, line, depth int) {
 			a.include(n, depth+1)
 		}
 	case "errorlog":
-		if strings.HasPrefix(arg, "|") || isSyslog(arg) {
+		if arg == "" || strings.HasPrefix(arg, "|") || isSyslog(arg) {
 			return
 		}
 		h := a.host()
@@ -1379,6 +1467,10 @@ func (a *apacheConf) directive(words []string, file string, line, depth int) {
 	case "documentroot":
 		h := a.host()
 		h.docroots = append(h.docroots, resolve(a.serverRoot, arg))
+	case "timeout":
+		a.host().timeout = &iniRef{key: "Timeout", value: arg, file: file, line: line}
+	case "proxytimeout":
+		a.host().proxyTimeout = &iniRef{key: "ProxyTimeout", value: arg, file: file, line: line}
 	case "sethandler", "proxypass", "proxypassmatch", "addhandler":
 		h := a.host()
 		for _, w := range words[1:] {
@@ -1521,6 +1613,11 @@ type fpmPool struct {
 	name, prefix, chroot, listen string
 	slowlog                      *iniRef
 	errorLogs                    []iniRef // php_admin_value[error_log], php_value[error_log]
+	// limits holds the last setting of each of fpmLimitKeys, by key.
+	limits map[string]iniRef
+	// phpLimits are the php_value, php_flag, php_admin_value and
+	// php_admin_flag lines for the names in LimitININames, in order.
+	phpLimits []iniRef
 }
 
 // iniRef is a value and where it was set.
@@ -1585,6 +1682,14 @@ func (c *fpmConf) load(file string, depth int) {
 			c.cur.slowlog = &ref
 		case e.key == "php_admin_value[error_log]" || e.key == "php_value[error_log]":
 			c.cur.errorLogs = append(c.cur.errorLogs, ref)
+		case slices.Contains(fpmLimitKeys, key):
+			if c.cur.limits == nil {
+				c.cur.limits = map[string]iniRef{}
+			}
+			ref.key = key
+			c.cur.limits[key] = ref // php-fpm keeps the last
+		case isPHPLimitDefine(e.key):
+			c.cur.phpLimits = append(c.cur.phpLimits, ref)
 		}
 	}
 }
@@ -1642,12 +1747,7 @@ func fpmLogs(files confFiles, cmd fpmCmd, docroot string, targets []fcgiTarget) 
 		return fmt.Sprintf("%s in %s line %d (%s)", what, r.file, r.line, cmd.who)
 	}
 	for _, p := range c.pools {
-		serves := false
-		if l, ok := parseFCGITarget(c.listenPath(p)); ok {
-			for _, t := range targets {
-				serves = serves || t.reaches(l)
-			}
-		}
+		serves := c.serves(p, targets)
 		served = served || serves
 		if serves && len(p.errorLogs) == 0 {
 			iniServes = true
@@ -1688,12 +1788,37 @@ func fpmLogs(files confFiles, cmd fpmCmd, docroot string, targets []fcgiTarget) 
 	return res
 }
 
+// serves reports whether a pool listens where one of targets sends PHP.
+func (c *fpmConf) serves(p *fpmPool, targets []fcgiTarget) bool {
+	l, ok := parseFCGITarget(c.listenPath(p))
+	if !ok {
+		return false
+	}
+	for _, t := range targets {
+		if t.reaches(l) {
+			return true
+		}
+	}
+	return false
+}
+
 // phpINILog returns the error_log in effect after reading the ini files in
 // order (the last setting wins), relative to docroot, PHP's working
 // directory for the site's scripts.
 func phpINILog(files confFiles, inis []string, docroot string) (LogFile, bool) {
-	var l LogFile
-	found := false
+	r, ok := phpINISettings(files, inis, []string{"error_log"})["error_log"]
+	if !ok {
+		return LogFile{}, false
+	}
+	return LogFile{Path: resolve(docroot, r.value), Kind: LogPHP,
+		Source: fmt.Sprintf("error_log in %s line %d", r.file, r.line)}, r.value != "" && !isSyslog(r.value)
+}
+
+// phpINISettings returns the setting in effect of each of keys after
+// reading the ini files in order: the last one. [PATH=…] and [HOST=…]
+// sections, which apply to some scripts only, are left out.
+func phpINISettings(files confFiles, inis []string, keys []string) map[string]iniRef {
+	out := map[string]iniRef{}
 	for _, ini := range inis {
 		b, err := files.ReadFile(ini)
 		if err != nil {
@@ -1701,15 +1826,13 @@ func phpINILog(files confFiles, inis []string, docroot string) (LogFile, bool) {
 		}
 		for _, e := range parseINI(b) {
 			u := strings.ToUpper(e.section)
-			if e.key != "error_log" || strings.HasPrefix(u, "PATH=") || strings.HasPrefix(u, "HOST=") {
+			if !slices.Contains(keys, e.key) || strings.HasPrefix(u, "PATH=") || strings.HasPrefix(u, "HOST=") {
 				continue
 			}
-			found = e.value != "" && !isSyslog(e.value)
-			l = LogFile{Path: resolve(docroot, e.value), Kind: LogPHP,
-				Source: fmt.Sprintf("error_log in %s line %d", ini, e.line)}
+			out[e.key] = iniRef{key: e.key, value: e.value, file: ini, line: e.line}
 		}
 	}
-	return l, found
+	return out
 }
 
 // listenPath is a pool's listen address, a relative socket resolved.
