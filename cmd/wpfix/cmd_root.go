@@ -34,7 +34,9 @@ it makes to the site.`,
 	g.register(root)
 	root.AddCommand(
 		newBisectCommand(g),
+		newDiagnoseCommand(g),
 		newInfoCommand(g),
+		newLimitsCommand(g),
 		newLogsCommand(g),
 		newRestoreCommand(g),
 		newVersionCommand(g),

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wpfix/wpfix/agent"
+)
+
+// diagnoseOptions are the flags of wpfix diagnose.
+type diagnoseOptions struct {
+	url      string
+	resolve  string
+	expectIP []string
+	timeout  time.Duration
+	since    time.Duration
+}
+
+func newDiagnoseCommand(g *globalOptions) *cobra.Command {
+	var o diagnoseOptions
+	cmd := &cobra.Command{
+		Use:   "diagnose TARGET",
+		Short: "Say why the site fails: probe, DNS, TLS, database, limits, logs, disk; changes nothing",
+		Long: `Look at a WordPress site from every side and change nothing:
+
+  - the probe: status, time, Server header, the CDN its headers show, and
+    with --resolve the origin's own answer past the CDN;
+  - DNS of the site's host name (and whether it is --expect-ip);
+  - the TLS certificate: trusted, expiry;
+  - versions of WordPress, PHP and the web server;
+  - whether the database answers;
+  - limit conflicts from the servers' configs (as wpfix limits --no-http);
+  - the log signatures of the last hour (as wpfix logs) and the free disk.
+
+Then rank the likely causes, each with the command to run next. Exit status
+0 when the site answers well and nothing is wrong, 1 otherwise. Works when
+the database is down: give --url if wp-config.php sets no WP_HOME.`,
+		Example: `  wpfix diagnose deploy@web1:/var/www/site
+  wpfix diagnose web1:/srv/www --resolve 203.0.113.7 --expect-ip 198.51.100.4
+  wpfix diagnose /var/www/html --json`,
+		Args: exactArgs(1, "TARGET"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, ip := range append([]string{o.resolve}, o.expectIP...) {
+				if ip != "" && net.ParseIP(ip) == nil {
+					return usageErrorf("%q is not an IP address", ip)
+				}
+			}
+			ao, err := g.agentOptions(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			ao.DBOptional = true
+			site, err := agent.Open(cmd.Context(), args[0], ao)
+			if err != nil {
+				return err
+			}
+			defer site.Close()
+			rep, err := agent.Diagnose(cmd.Context(), site, agent.DiagnoseOptions{
+				Probe:    agent.ProbeOptions{URL: o.url, Resolve: o.resolve, Timeout: o.timeout},
+				ExpectIP: o.expectIP,
+				Since:    o.since,
+			})
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if g.JSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(rep); err != nil {
+					return err
+				}
+			} else {
+				printDiagnose(out, rep)
+			}
+			if !rep.Healthy || len(rep.Causes) > 0 && rep.Causes[0].Score >= 50 {
+				return &silentError{code: exitFailure}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.url, "url", "", "`URL` to probe (default: the home option, else WP_HOME)")
+	f.StringVar(&o.resolve, "resolve", "", "also probe the origin at `IP`, past the CDN, keeping the URL's host name")
+	f.StringArrayVar(&o.expectIP, "expect-ip", nil, "the `IP` the host name should resolve to (repeatable)")
+	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "a request taking longer counts as a failure")
+	f.DurationVar(&o.since, "since", time.Hour, "count log lines newer than `DURATION`")
+	return cmd
+}
+
+// printDiagnose writes the text form of wpfix diagnose; whatever came
+// from the site or the network goes through clean.
+func printDiagnose(w io.Writer, r *agent.DiagnoseReport) {
+	p := func(format string, a ...any) { fmt.Fprint(w, clean(fmt.Sprintf(format, a...))+"\n") }
+	probe := func(title string, v agent.ProbeView) {
+		state := fmt.Sprintf("OK, status %d", v.Status)
+		if v.Bad {
+			state = "FAIL: " + v.Reason
+		}
+		line := fmt.Sprintf("%s: %s — %s, in %d ms", title, v.URL, state, v.DurationMS)
+		if v.Via != "" {
+			line += " (at " + v.Via + ")"
+		}
+		if v.Server != "" {
+			line += ", server " + v.Server
+		}
+		if v.CDN != nil {
+			line += ", behind " + v.CDN.Name + " (" + v.CDN.Evidence + ")"
+		}
+		p("%s", line)
+	}
+	probe("Site", r.Probe)
+	if r.Origin != nil {
+		probe("Origin", *r.Origin)
+	}
+	if d := r.DNS; d != nil && !d.IsIP {
+		switch {
+		case d.Error != "":
+			p("DNS: %s: %s", d.Host, d.Error)
+		default:
+			p("DNS: %s → %v", d.Host, d.Addrs)
+		}
+	}
+	if t := r.TLS; t != nil {
+		switch {
+		case t.Error != "":
+			p("TLS: %s", t.Error)
+		default:
+			trust := "trusted"
+			if t.VerifyError != "" {
+				trust = "not trusted: " + t.VerifyError
+			}
+			p("TLS: %s, expires %s (%d days), %s", t.Subject, t.NotAfter.Format("2006-01-02"), t.DaysLeft, trust)
+		}
+	}
+	p("Versions: WordPress %s, PHP %s, server %s", dash(r.Versions.WordPress), dash(r.Versions.PHP), dash(r.Versions.Server))
+	if r.DB.Reachable {
+		p("Database: answers")
+	} else {
+		p("Database: DOWN: %s", r.DB.Error)
+	}
+	if d := r.Disk; d != nil {
+		p("Disk: %s free of %s on %s", human(d.Avail), human(d.Total), d.MountedOn)
+	}
+	for _, f := range r.Limits {
+		p("Limits: %s: %s", f.Severity, f.Problem)
+	}
+	if len(r.Logs) > 0 {
+		p("Logs, last hour:")
+		for _, l := range r.Logs {
+			blames := ""
+			for i, b := range l.Blames {
+				if i == 0 {
+					blames = " → "
+				} else {
+					blames += ", "
+				}
+				blames += b.String()
+			}
+			p("  %5d× %s%s: %s", l.Count, l.Signature, blames, l.Summary)
+		}
+	}
+	for _, n := range r.Notes {
+		p("Note: %s", n)
+	}
+	p("")
+	if len(r.Causes) == 0 {
+		p("Nothing wrong found.")
+		return
+	}
+	p("Likely causes, most likely first:")
+	for i, c := range r.Causes {
+		p("%d. %s", i+1, c.Title)
+		for _, e := range c.Evidence {
+			p("     %s", e)
+		}
+		p("   next: %s", c.Next)
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "?"
+	}
+	return s
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wpfix/wpfix/agent"
+	"github.com/wpfix/wpfix/wp/wptest"
+)
+
+func diagnose(t *testing.T, b *bisectSite, args ...string) (result, agent.DiagnoseReport) {
+	t.Helper()
+	r := b.run(t, append([]string{"diagnose", "--json"}, args...)...)
+	var rep agent.DiagnoseReport
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	return r, rep
+}
+
+func causeIDs(rep agent.DiagnoseReport) []string {
+	ids := []string{}
+	for _, c := range rep.Causes {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+// TestDiagnoseKilledWorker: a plugin kills its PHP worker; diagnose sees
+// nginx's real 502, the log lines of the death, and sends the user to
+// bisect, changing nothing.
+func TestDiagnoseKilledWorker(t *testing.T) {
+	t.Parallel()
+	b := newBisectSite(t, wptest.Options{})
+	b.st.Break(t, wptest.BreakKillWorker)
+	require.Equal(t, 502, b.st.Get(t, "/").Status)
+	before := b.state(t)
+
+	r, rep := diagnose(t, b)
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.False(t, rep.Healthy)
+	assert.True(t, rep.Probe.Bad)
+	assert.Equal(t, 502, rep.Probe.Status)
+	assert.Contains(t, rep.Probe.Server, "nginx")
+	assert.Nil(t, rep.Probe.CDN)
+	assert.True(t, rep.DB.Reachable, rep.DB.Error)
+	assert.Equal(t, b.st.Version, rep.Versions.WordPress)
+	assert.NotEmpty(t, rep.Versions.PHP)
+	require.NotNil(t, rep.DNS)
+	assert.True(t, rep.DNS.IsIP)
+	assert.Nil(t, rep.TLS, "http: no certificate to check")
+	require.NotNil(t, rep.Disk)
+	sigs := map[string]bool{}
+	for _, l := range rep.Logs {
+		sigs[l.Signature] = true
+	}
+	assert.True(t, sigs["fpm-child-killed"] && sigs["nginx-upstream-reset"], "the death in the logs: %v", sigs)
+	require.NotEmpty(t, rep.Causes)
+	assert.Equal(t, "worker-died", rep.Causes[0].ID, "%+v", rep.Causes)
+	assert.Contains(t, rep.Causes[0].Next, "wpfix bisect "+b.target())
+
+	after := b.state(t)
+	assert.Empty(t, diffFiles(before.Files, after.Files), "diagnose changes nothing")
+	assert.Equal(t, before.Options, after.Options)
+	_, err := os.Stat(filepath.Join(b.st.ContentDir, ".wpfix"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	assert.Empty(t, helperFiles(t, b.st.Root))
+
+	r = b.run(t, "diagnose")
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "Likely causes, most likely first:\n1. PHP workers die while making the page")
+	assert.Contains(t, r.stdout, "next: wpfix bisect ")
+	t.Logf("wpfix diagnose:\n%s", r.stdout)
+}
+
+// TestDiagnoseDatabaseDown: with MariaDB stopped, diagnose still runs
+// (given the URL, which only the database knew) and names the database.
+func TestDiagnoseDatabaseDown(t *testing.T) {
+	t.Parallel()
+	b := newBisectSite(t, wptest.Options{})
+	b.st.StopDatabase()
+
+	r := b.run(t, "info")
+	require.Equal(t, 3, r.code, "info needs the database: %s", r.stderr)
+
+	r = b.run(t, "diagnose")
+	assert.Equal(t, 2, r.code, "no URL without the database")
+	assert.Contains(t, r.stderr, "--url")
+
+	r, rep := diagnose(t, b, "--url", b.st.URL)
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.False(t, rep.DB.Reachable)
+	assert.NotEmpty(t, rep.DB.Error)
+	assert.True(t, rep.Probe.Bad, "WordPress cannot make a page")
+	require.NotEmpty(t, rep.Causes)
+	assert.Equal(t, "database-down", rep.Causes[0].ID, "%+v", rep.Causes)
+}
+
+// TestDiagnoseDNS probes the origin past a host name that resolves
+// nowhere (--resolve), and a name that resolves elsewhere than expected.
+func TestDiagnoseDNS(t *testing.T) {
+	t.Parallel()
+	b := newBisectSite(t, wptest.Options{})
+	u, err := url.Parse(b.st.URL)
+	require.NoError(t, err)
+
+	r, rep := diagnose(t, b, "--url", "http://wpfix-no-such-host.invalid:"+u.Port()+"/", "--resolve", "127.0.0.1")
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.True(t, rep.Probe.Bad)
+	require.NotNil(t, rep.Origin)
+	assert.False(t, rep.Origin.Bad, "the origin answers: %s", rep.Origin.Reason)
+	assert.Equal(t, "127.0.0.1", rep.Origin.Via)
+	require.NotNil(t, rep.DNS)
+	assert.NotEmpty(t, rep.DNS.Error)
+	require.NotEmpty(t, rep.Causes)
+	assert.Equal(t, "dns", rep.Causes[0].ID, "%+v", rep.Causes)
+	assert.Contains(t, causeIDs(rep), "cdn", "public fails, origin answers")
+
+	r, rep = diagnose(t, b, "--url", "http://localhost:"+u.Port()+"/", "--expect-ip", "192.0.2.10")
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.False(t, rep.Probe.Bad, rep.Probe.Reason)
+	assert.Equal(t, "dns-unexpected", rep.Causes[0].ID, "%+v", rep.Causes)
+
+	r = b.run(t, "diagnose", "--expect-ip", "not-an-ip")
+	assert.Equal(t, 2, r.code)
+}
+
+// TestDiagnoseHealthy: a working site exits 0 with no likely cause of
+// weight.
+func TestDiagnoseHealthy(t *testing.T) {
+	t.Parallel()
+	b := newBisectSite(t, wptest.Options{})
+	r, rep := diagnose(t, b)
+	assert.Equal(t, 0, r.code, "%s\n%+v", r.stderr, rep.Causes)
+	assert.True(t, rep.Healthy)
+	assert.Equal(t, 200, rep.Probe.Status)
+	for _, c := range rep.Causes {
+		assert.Less(t, c.Score, 50, "%+v", c)
+	}
+}
+
+// TestPoolExhausted fills a two-worker pool with slow requests: php-fpm
+// queues the surplus and logs that it reached pm.max_children, and its
+// slowlog has the backtrace of the slow plugin. wpfix logs classifies the
+// real lines and blames the plugin; diagnose names the exhausted pool.
+func TestPoolExhausted(t *testing.T) {
+	t.Parallel()
+	b := newBisectSite(t, wptest.Options{MaxChildren: 2, SlowlogTimeout: time.Second})
+	b.st.ActivatePlugins(t, b.st.AddPlugin(t, wptest.Plugin{Slug: "wptest-slow",
+		Body: "if ( isset( $_GET['wptest_slow'] ) ) { " + wptest.Sleep(2*time.Second) + " }"}))
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			if resp, err := http.Get(b.st.URL + "/?wptest_slow=1"); err == nil {
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+
+	r := b.run(t, "logs", "--json", "-n", "200")
+	require.Equal(t, 0, r.code, r.stderr)
+	var logs logsReport
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &logs))
+	var line string
+	for _, sec := range logs.Logs {
+		for _, l := range sec.Lines {
+			if l.Signature == "fpm-max-children" {
+				line = l.Text
+				assert.Equal(t, b.st.FPMLog, sec.File.Path)
+			}
+		}
+	}
+	assert.Contains(t, line, "server reached pm.max_children setting (2)", "the real line, classified")
+	require.NotEmpty(t, logs.Blames, "the slowlog's frames blame the slow plugin")
+	assert.Equal(t, "wptest-slow", logs.Blames[0].Name)
+
+	_, rep := diagnose(t, b)
+	assert.Contains(t, causeIDs(rep), "pool-exhausted", "%+v", rep.Causes)
+}
