@@ -106,3 +106,40 @@ exit 1`
 		b.ReportMetric(float64(curls), "probes/op")
 	})
 }
+
+// BenchmarkReports measures, over SSH, the wall time of the commands that
+// read a broken site (a plugin kills its worker; 12 plugins active):
+// limits with its helper file over HTTP, limits from the configs alone,
+// diagnose, and logs.
+func BenchmarkReports(b *testing.B) {
+	srv := sshtest.NewServer(b, sshtest.Options{})
+	st := wptest.NewStack(b, wptest.Options{Owner: srv.User})
+	var files []string
+	for i := range 12 {
+		files = append(files, st.AddPlugin(b, wptest.Plugin{Slug: fmt.Sprintf("plugin-%02d", i)}))
+	}
+	st.ActivatePlugins(b, files...)
+	st.Break(b, wptest.BreakKillWorker)
+	home := b.TempDir()
+	target := srv.User + "@" + srv.Host + ":" + st.Root
+	flags := []string{"-i", srv.KeyFile, "-p", strconv.Itoa(srv.Port), "--known-hosts", srv.KnownHostsFile}
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"limits", []string{"limits", "--json"}, 0},
+		{"limits-no-http", []string{"limits", "--json", "--no-http"}, 0},
+		{"diagnose", []string{"diagnose", "--json"}, 1},
+		{"logs", []string{"logs", "--json"}, 0},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				cmd := exec.Command(wpfixBin, append(append(c.args, target), flags...)...)
+				cmd.Env = append(os.Environ(), "HOME="+home, "SSH_AUTH_SOCK=")
+				out, _ := cmd.CombinedOutput()
+				require.Equal(b, c.code, cmd.ProcessState.ExitCode(), "%s", out)
+			}
+		})
+	}
+}
