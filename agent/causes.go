@@ -89,7 +89,7 @@ func rankCauses(r *DiagnoseReport, target string) []Cause {
 			add(Cause{ID: "tls-expired", Score: 95, Title: "the TLS certificate has expired",
 				Evidence: []string{fmt.Sprintf("%s expired on %s", t.Subject, t.NotAfter.Format("2006-01-02"))},
 				Next:     "renew the certificate (certbot renew, or the host's panel)"})
-		case t.VerifyError != "" && r.Origin == nil:
+		case t.VerifyError != "":
 			add(Cause{ID: "tls-untrusted", Score: 60, Title: "browsers do not trust the TLS certificate",
 				Evidence: []string{t.VerifyError}, Next: "openssl s_client -connect " + t.Addr + " -servername " + t.ServerName})
 		case t.Error == "" && t.DaysLeft < 14:

@@ -147,16 +147,14 @@ func Diagnose(ctx context.Context, s *Site, o DiagnoseOptions) (*DiagnoseReport,
 
 	dns := CheckDNS(ctx, o.Resolver, u.Hostname(), o.ExpectIP)
 	rep.DNS = &dns
-	if u.Scheme == "https" {
+	// The certificate visitors get: the public host's, not the origin's
+	// (which may hold only a certificate the CDN trusts).
+	if u.Scheme == "https" && dns.Error == "" {
 		port := u.Port()
 		if port == "" {
 			port = "443"
 		}
-		host := u.Hostname()
-		if po.Resolve != "" {
-			host = po.Resolve
-		}
-		tc := CheckTLS(ctx, net.JoinHostPort(host, port), u.Hostname(), TLSOptions{Now: o.Now})
+		tc := CheckTLS(ctx, net.JoinHostPort(u.Hostname(), port), u.Hostname(), TLSOptions{Now: o.Now})
 		rep.TLS = &tc
 	}
 

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -184,4 +186,34 @@ func TestPoolExhausted(t *testing.T) {
 
 	_, rep := diagnose(t, b)
 	assert.Contains(t, causeIDs(rep), "pool-exhausted", "%+v", rep.Causes)
+}
+
+// TestDiagnoseBehindCDN puts a TLS proxy that answers like Cloudflare in
+// front of the real site: diagnose names the CDN from its headers and
+// reads its certificate, which no public authority signed.
+func TestDiagnoseBehindCDN(t *testing.T) {
+	t.Parallel()
+	b := newBisectSite(t, wptest.Options{})
+	origin, err := url.Parse(b.st.URL)
+	require.NoError(t, err)
+	proxy := httptest.NewTLSServer(&httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(origin) },
+		ModifyResponse: func(resp *http.Response) error {
+			resp.Header.Set("Server", "cloudflare")
+			resp.Header.Set("CF-Ray", "8f1c2a3b4c5d6e7f-FRA")
+			return nil
+		},
+	})
+	t.Cleanup(proxy.Close)
+
+	r, rep := diagnose(t, b, "--url", proxy.URL+"/")
+	assert.False(t, rep.Probe.Bad, "%s\n%s", rep.Probe.Reason, r.stderr)
+	require.NotNil(t, rep.Probe.CDN)
+	assert.Equal(t, "Cloudflare", rep.Probe.CDN.Name)
+	require.NotNil(t, rep.TLS)
+	assert.Empty(t, rep.TLS.Error)
+	assert.Positive(t, rep.TLS.DaysLeft)
+	assert.Contains(t, rep.TLS.VerifyError, "unknown authority")
+	assert.Contains(t, causeIDs(rep), "tls-untrusted")
+	assert.Equal(t, 1, r.code, "an untrusted certificate weighs")
 }
