@@ -169,3 +169,29 @@ func TestLimitsKilled(t *testing.T) {
 	_, err := os.Stat(filepath.Join(b.st.ContentDir, ".wpfix"))
 	assert.ErrorIs(t, err, os.ErrNotExist, "no lock or journal left")
 }
+
+// TestLimitsReadOnly: with wp-content read-only to the SSH user, wpfix
+// cannot journal its helper, so it places none, changes nothing and says
+// why; --no-http still reports from the configs.
+func TestLimitsReadOnly(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make wp-content read-only to the SSH user")
+	}
+	t.Parallel()
+	b := newBisectSite(t, wptest.Options{RequestTerminateTimeout: 10 * time.Second})
+	require.NoError(t, os.Chmod(b.st.ContentDir, 0o555))
+	t.Cleanup(func() { os.Chmod(b.st.ContentDir, 0o755) })
+	before := b.state(t)
+
+	r := b.run(t, "limits")
+	assert.Equal(t, 3, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "permission denied")
+	assert.Contains(t, r.stderr, "--no-http")
+	t.Logf("wpfix limits said: %s", r.stderr)
+	assert.Empty(t, helperFiles(t, b.st.Root))
+	assert.Empty(t, diffFiles(before.Files, b.state(t).Files))
+
+	r = b.run(t, "limits", "--no-http")
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "ERROR fpm-terminate-below-execution")
+}
