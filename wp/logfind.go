@@ -1672,13 +1672,13 @@ func (c *fpmConf) load(file string, depth int) {
 			if key == "error_log" && c.errorLog == nil {
 				c.errorLog = &ref
 			}
-		case key == "prefix" && c.cur.prefix == "":
+		case key == "prefix":
 			c.cur.prefix = ref.value
-		case key == "chroot" && c.cur.chroot == "":
+		case key == "chroot":
 			c.cur.chroot = ref.value
-		case key == "listen" && c.cur.listen == "":
+		case key == "listen":
 			c.cur.listen = ref.value
-		case key == "slowlog" && c.cur.slowlog == nil:
+		case key == "slowlog":
 			c.cur.slowlog = &ref
 		case e.key == "php_admin_value[error_log]" || e.key == "php_value[error_log]":
 			c.cur.errorLogs = append(c.cur.errorLogs, ref)

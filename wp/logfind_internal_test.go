@@ -515,3 +515,39 @@ func FuzzApacheConfig(f *testing.F) {
 		apacheEnvVars(data)
 	})
 }
+
+// oneFile serves one config file; every other name is missing.
+type oneFile struct {
+	name string
+	data string
+}
+
+func (f oneFile) ReadFile(name string) ([]byte, error) {
+	if name != f.name {
+		return nil, fs.ErrNotExist
+	}
+	return []byte(f.data), nil
+}
+func (f oneFile) Glob(string) []string { return nil }
+func (f oneFile) IsDir(string) bool    { return false }
+
+// TestFPMLastValueWins: php-fpm keeps the last of a pool's listen,
+// slowlog, prefix and chroot lines (php-fpm -tt shows it), so the pool
+// that serves the site is the one whose last listen the web server uses.
+func TestFPMLastValueWins(t *testing.T) {
+	files := oneFile{name: "/etc/fpm.conf", data: "[site]\nlisten = /run/old.sock\nslowlog = /var/log/old-slow.log\n" +
+		"listen = /run/new.sock\nslowlog = /var/log/new-slow.log\n"}
+	cmd := fpmCmd{conf: "/etc/fpm.conf", who: "php-fpm master, pid 1"}
+	paths := func(res serverLogs) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range res.logs {
+			m[l.Path] = l.ServesSite
+		}
+		return m
+	}
+	got := paths(fpmLogs(files, cmd, "/var/www/site", []fcgiTarget{"unix:/run/new.sock"}))
+	assert.Equal(t, true, got["/var/log/new-slow.log"], "the last listen serves the site: %v", got)
+	assert.NotContains(t, got, "/var/log/old-slow.log")
+	got = paths(fpmLogs(files, cmd, "/var/www/site", []fcgiTarget{"unix:/run/old.sock"}))
+	assert.Equal(t, false, got["/var/log/new-slow.log"], "an overridden listen serves nothing: %v", got)
+}
