@@ -498,14 +498,8 @@ func interrupted(parent context.Context, err error, timeout time.Duration) (stri
 // connFailure says shortly why a connection or handshake failed, naming
 // the network errors met most as Prober does.
 func connFailure(err error) string {
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return fmt.Sprintf("cannot resolve host %s: %s", dnsErr.Name, dnsErr.Err)
-	}
-	for _, f := range connectionFailures {
-		if errors.Is(err, f.err) {
-			return f.reason
-		}
+	if reason, ok := knownNetFailure(err); ok {
+		return reason
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Err != nil {

@@ -345,20 +345,29 @@ func (p *Prober) failure(ctx context.Context, err error) string {
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout()) {
 		return fmt.Sprintf("timeout after %s", p.timeout)
 	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return fmt.Sprintf("cannot resolve host %s: %s", dnsErr.Name, dnsErr.Err)
-	}
-	for _, f := range connectionFailures {
-		if errors.Is(err, f.err) {
-			return f.reason
-		}
+	if reason, ok := knownNetFailure(err); ok {
+		return reason
 	}
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		err = uerr.Err
 	}
 	return err.Error()
+}
+
+// knownNetFailure names the network errors met most: a name that does
+// not resolve, and those of connectionFailures.
+func knownNetFailure(err error) (string, bool) {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return fmt.Sprintf("cannot resolve host %s: %s", dnsErr.Name, dnsErr.Err), true
+	}
+	for _, f := range connectionFailures {
+		if errors.Is(err, f.err) {
+			return f.reason, true
+		}
+	}
+	return "", false
 }
 
 // redirectTarget returns where a redirect response points, or nil.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -68,15 +67,8 @@ the database is down: give --url if wp-config.php sets no WP_HOME.`,
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			if g.JSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
-					return err
-				}
-			} else {
-				printDiagnose(out, rep)
+			if err := g.printResult(cmd.OutOrStdout(), rep, func(w io.Writer) { printDiagnose(w, rep) }); err != nil {
+				return err
 			}
 			if !rep.Healthy || len(rep.Causes) > 0 && rep.Causes[0].Score >= 50 {
 				return &silentError{code: exitFailure}

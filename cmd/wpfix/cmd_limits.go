@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -65,15 +64,8 @@ from the pool's config.`,
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			if g.JSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
-					return err
-				}
-			} else {
-				printLimits(out, rep)
+			if err := g.printResult(cmd.OutOrStdout(), rep, func(w io.Writer) { printLimits(w, rep) }); err != nil {
+				return err
 			}
 			for _, f := range rep.Findings {
 				if f.Severity == agent.SeverityError {

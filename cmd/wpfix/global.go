@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -75,6 +76,18 @@ func (g *globalOptions) agentOptions(stderr io.Writer) (agent.Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// printResult writes a command's result: indented JSON with --json, else
+// the text form.
+func (g *globalOptions) printResult(w io.Writer, v any, text func(io.Writer)) error {
+	if !g.JSON {
+		text(w)
+		return nil
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // openSite reaches TARGET with the global flags, for a command to use and
