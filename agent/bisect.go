@@ -50,6 +50,8 @@ type BisectOptions struct {
 	// UseLogs adds hints from the site's logs of the last hour, read right
 	// after the baseline probe (which may have just written the evidence).
 	UseLogs bool
+	// Signatures are TOML fragments adding log signatures (the config file's).
+	Signatures [][]byte
 }
 
 // Progress is one step of a bisection, for a terminal.
@@ -131,7 +133,7 @@ func Bisect(ctx context.Context, s *Site, o BisectOptions) (rep *Report, err err
 		return rep, nil
 	}
 	if o.UseLogs {
-		b.o.Hints = append(b.o.Hints, LogHints(ctx, s, time.Hour)...)
+		b.o.Hints = append(b.o.Hints, LogHints(ctx, s, time.Hour, o.Signatures)...)
 	}
 	if o.Confirm != nil {
 		ok, err := o.Confirm(b.plan())

@@ -270,8 +270,8 @@ func newBytes(ctx context.Context, s *Site, path string, offset map[string]int64
 // LogHints reads the end of the site's logs and returns the extensions the
 // recent classified lines blame, most blamed first: bisect tries them
 // before searching.
-func LogHints(ctx context.Context, s *Site, since time.Duration) []wp.Extension {
-	rep, err := Logs(ctx, s, LogsOptions{Lines: 500, Since: since})
+func LogHints(ctx context.Context, s *Site, since time.Duration, signatures [][]byte) []wp.Extension {
+	rep, err := Logs(ctx, s, LogsOptions{Lines: 500, Since: since, Signatures: signatures})
 	if err != nil {
 		return nil
 	}

@@ -84,6 +84,11 @@ func runBisect(cmd *cobra.Command, g *globalOptions, o bisectOptions, target str
 		Probe:   agent.ProbeOptions{URL: o.url, Paths: o.probes, Samples: o.samples, Resolve: o.resolve, Timeout: o.timeout},
 		KeepAll: o.keepAll, DryRun: o.dryRun, Command: "wpfix bisect", UseLogs: !o.noLogs,
 	}
+	sigs, err := g.signatures()
+	if err != nil {
+		return err
+	}
+	bo.Signatures = sigs
 	for _, s := range o.scope {
 		k, ok := scopeKinds[strings.TrimSpace(s)]
 		if !ok {

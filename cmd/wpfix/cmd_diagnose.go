@@ -49,6 +49,10 @@ the database is down: give --url if wp-config.php sets no WP_HOME.`,
 					return usageErrorf("%q is not an IP address", ip)
 				}
 			}
+			sigs, err := g.signatures()
+			if err != nil {
+				return err
+			}
 			ao, err := g.agentOptions(cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -60,9 +64,10 @@ the database is down: give --url if wp-config.php sets no WP_HOME.`,
 			}
 			defer site.Close()
 			rep, err := agent.Diagnose(cmd.Context(), site, agent.DiagnoseOptions{
-				Probe:    agent.ProbeOptions{URL: o.url, Resolve: o.resolve, Timeout: o.timeout},
-				ExpectIP: o.expectIP,
-				Since:    o.since,
+				Probe:      agent.ProbeOptions{URL: o.url, Resolve: o.resolve, Timeout: o.timeout},
+				ExpectIP:   o.expectIP,
+				Since:      o.since,
+				Signatures: sigs,
 			})
 			if err != nil {
 				return err

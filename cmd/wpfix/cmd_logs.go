@@ -42,12 +42,16 @@ count. Control characters in log lines never reach the terminal.`,
   wpfix logs web1:/srv/www -f --log /var/log/php8.2-fpm.log`,
 		Args: exactArgs(1, "TARGET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			sigs, err := g.signatures()
+			if err != nil {
+				return err
+			}
 			site, err := g.openSite(cmd, args[0])
 			if err != nil {
 				return err
 			}
 			defer site.Close()
-			lo := agent.LogsOptions{Lines: o.lines, Since: o.since, Files: o.files, All: o.all}
+			lo := agent.LogsOptions{Lines: o.lines, Since: o.since, Files: o.files, All: o.all, Signatures: sigs}
 			rep, err := agent.Logs(cmd.Context(), site, lo)
 			if err != nil {
 				return err
@@ -68,7 +72,7 @@ count. Control characters in log lines never reach the terminal.`,
 				files = append(files, sec.File)
 			}
 			enc := json.NewEncoder(out)
-			return agent.Follow(cmd.Context(), site, files, nil, time.Second, func(f wp.LogFile, l wp.LogLine) {
+			return agent.Follow(cmd.Context(), site, files, sigs, time.Second, func(f wp.LogFile, l wp.LogLine) {
 				if g.JSON {
 					enc.Encode(struct {
 						File string `json:"file"`

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +74,37 @@ func TestLogs(t *testing.T) {
 	for _, l := range strings.Split(r.stdout, "\n") {
 		assert.NotContains(t, l, "\r")
 	}
+
+	// The config file adds signatures; a broken one stops wpfix before it
+	// connects, naming the file and the line.
+	conf := filepath.Join(b.home, "custom.toml")
+	require.NoError(t, os.WriteFile(conf, []byte("[[signature]]\nid = \"site-evil\"\ncategory = \"php\"\n"+
+		"severity = \"warning\"\nsummary = \"Someone planted escape sequences.\"\nmatch = [\"evil\"]\n"), 0o644))
+	r = b.run(t, "logs", "--json", "-n", "100", "--config", conf)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"signature":"site-evil"`)
+	r = b.run(t, "logs", "--json", "-n", "100")
+	assert.NotContains(t, r.stdout, `"signature":"site-evil"`, "no config, no custom signature")
+	if os.Getenv("XDG_CONFIG_HOME") == "" {
+		dir := filepath.Join(b.home, ".config", "wpfix")
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		require.NoError(t, os.Rename(conf, filepath.Join(dir, "wpfix.toml")))
+		r = b.run(t, "logs", "--json", "-n", "100")
+		assert.Contains(t, r.stdout, `"signature":"site-evil"`, "~/.config/wpfix/wpfix.toml is read by default")
+		r = b.run(t, "logs", "--json", "-n", "100", "--config", "none")
+		assert.NotContains(t, r.stdout, `"signature":"site-evil"`)
+	} else {
+		t.Log("XDG_CONFIG_HOME is set: the default config location is not tested")
+	}
+
+	bad := filepath.Join(b.home, "bad.toml")
+	require.NoError(t, os.WriteFile(bad, []byte("[[signature]]\nid = \"x\"\ncategory = \"nonsense\"\n"), 0o644))
+	r = b.run(t, "logs", "--config", bad)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "config "+bad+", signature \"x\"")
+	r = b.run(t, "logs", "--config", filepath.Join(b.home, "missing.toml"))
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "missing.toml")
 }
 
 // TestLogsTimeout: a plugin sleeps past request_terminate_timeout. php-fpm

@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -27,6 +30,7 @@ type globalOptions struct {
 	AcceptNewHostKey bool
 	SSHConfig        string
 	Define           []string
+	Config           string
 }
 
 func (g *globalOptions) register(cmd *cobra.Command) {
@@ -39,6 +43,7 @@ func (g *globalOptions) register(cmd *cobra.Command) {
 	f.BoolVar(&g.AcceptNewHostKey, "accept-new-host-key", false,
 		"trust and record the key of a host not yet in known_hosts (a changed key is always refused)")
 	f.StringVar(&g.SSHConfig, "ssh-config", "", "ssh_config `FILE` to read (default ~/.ssh/config; \"none\" for none)")
+	f.StringVar(&g.Config, "config", "", "wpfix's config `FILE` (default ~/.config/wpfix/wpfix.toml when it exists; \"none\" for none)")
 	f.StringArrayVar(&g.Define, "define", nil,
 		"`NAME=VALUE` for a wp-config.php constant wpfix cannot evaluate or should override (repeatable); the environment's WPFIX_DB_PASSWORD gives DB_PASSWORD")
 }
@@ -76,6 +81,47 @@ func (g *globalOptions) agentOptions(stderr io.Writer) (agent.Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// signatures reads the log signatures of the config file: --config, else
+// $XDG_CONFIG_HOME/wpfix/wpfix.toml (~/.config/wpfix/wpfix.toml) when it
+// exists. The file is TOML; today it holds [[signature]] tables in the
+// schema of wp/signatures.toml. A file that is named and missing, or that
+// does not parse, is a usage error naming the file and the line.
+func (g *globalOptions) signatures() ([][]byte, error) {
+	file, named := g.Config, g.Config != ""
+	if file == "none" {
+		return nil, nil
+	}
+	if !named {
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			return nil, nil
+		}
+		file = filepath.Join(dir, "wpfix", "wpfix.toml")
+	}
+	b, err := os.ReadFile(file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !named:
+		return nil, nil
+	case err != nil:
+		return nil, usageErrorf("config: %v", err)
+	}
+	if _, err := wp.NewClassifier(b); err != nil {
+		var se *wp.SignatureError
+		if errors.As(err, &se) {
+			where := file
+			if se.Line > 0 {
+				where += fmt.Sprintf(" line %d", se.Line)
+			}
+			if se.ID != "" {
+				where += fmt.Sprintf(", signature %q", se.ID)
+			}
+			return nil, usageErrorf("config %s: %v", where, se.Err)
+		}
+		return nil, usageErrorf("config %s: %v", file, err)
+	}
+	return [][]byte{b}, nil
 }
 
 // printResult writes a command's result: indented JSON with --json, else

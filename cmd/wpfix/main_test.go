@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wpfix/wpfix/wp"
 )
 
 // wpfixBin is the binary under test, built once by TestMain.
@@ -248,4 +250,17 @@ func TestExitCode(t *testing.T) {
 			assert.Equal(t, tt.want, exitCode(tt.err))
 		})
 	}
+}
+
+// TestExampleConfig: the example config file loads as --config and its
+// signatures name the lines they are written for.
+func TestExampleConfig(t *testing.T) {
+	g := &globalOptions{Config: filepath.Join("..", "..", "configs", "wpfix.example.toml")}
+	sigs, err := g.signatures()
+	require.NoError(t, err)
+	cl, err := wp.NewClassifier(sigs...)
+	require.NoError(t, err)
+	assert.Equal(t, "shop-gateway-timeout",
+		cl.Classify("[23-Nov-2026 00:00:00 UTC] PHP Warning:  PaymentGateway: timeout after 30s in /var/www/wp-content/plugins/shop/pay.php on line 9").Signature)
+	assert.Equal(t, "shop-cron-overlap", cl.Classify("[23-Nov-2026 00:00:00 UTC] import-cron: run 12 started while run 11 still running").Signature)
 }
