@@ -103,6 +103,18 @@ func TestDiagnoseDatabaseDown(t *testing.T) {
 	assert.True(t, rep.Probe.Bad, "WordPress cannot make a page")
 	require.NotEmpty(t, rep.Causes)
 	assert.Equal(t, "database-down", rep.Causes[0].ID, "%+v", rep.Causes)
+
+	// limits goes on from the configs: no journal without the database,
+	// so no helper.
+	r = b.run(t, "limits", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var lim agent.LimitsReport
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &lim), r.stdout)
+	assert.Nil(t, lim.PHP)
+	assert.NotEmpty(t, lim.Pools)
+	require.NotEmpty(t, lim.Notes)
+	assert.Contains(t, lim.Notes[len(lim.Notes)-1], "the database cannot be reached")
+	assert.Empty(t, helperFiles(t, b.st.Root))
 }
 
 // TestDiagnoseDNS probes the origin past a host name that resolves

@@ -45,13 +45,18 @@ Exit status 1 when a finding is an error: a limit that makes the site fail
 (request_terminate_timeout below max_execution_time gives 502,
 fastcgi_read_timeout below it 504, a WP_MEMORY_LIMIT PHP will not grant, a
 full disk). --no-http changes nothing on the site and estimates PHP's values
-from the pool's config.`,
+from the pool's config, as it does when the database is down.`,
 		Example: `  wpfix limits deploy@web1:/var/www/site
   wpfix limits /var/www/html --json
   wpfix limits web1:/srv/www --no-http`,
 		Args: exactArgs(1, "TARGET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			site, err := g.openSite(cmd, args[0])
+			ao, err := g.agentOptions(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			ao.DBOptional = true // the limits matter most when the site is down
+			site, err := agent.Open(cmd.Context(), args[0], ao)
 			if err != nil {
 				return err
 			}
