@@ -99,7 +99,7 @@ func runBisect(cmd *cobra.Command, g *globalOptions, o bisectOptions, target str
 	if !o.yes && term.IsTerminal(int(os.Stdin.Fd())) {
 		bo.Confirm = func(plan string) (bool, error) { return confirm(stderr, os.Stdin, plan) }
 	}
-	if term.IsTerminal(int(os.Stderr.Fd())) || g.Verbose {
+	if (term.IsTerminal(int(os.Stderr.Fd())) && !g.Quiet) || g.Verbose {
 		bo.Progress = func(p agent.Progress) { printProgress(stderr, p) }
 	}
 	site, err := g.openSite(cmd, target)

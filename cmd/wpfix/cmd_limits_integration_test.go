@@ -111,6 +111,10 @@ func TestLimits(t *testing.T) {
 	assert.Contains(t, r.stdout, "502 Bad Gateway")
 	t.Logf("wpfix limits:\n%s", r.stdout)
 
+	r = b.run(t, "limits", "-q")
+	assert.Equal(t, 1, r.code, "-q: the exit status says it: %s", r.stderr)
+	assert.Empty(t, r.stdout)
+
 	r = b.run(t, "limits", "--json", "--no-http")
 	require.Equal(t, 1, r.code, r.stderr)
 	var static agent.LimitsReport

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+
 	"github.com/spf13/cobra"
 )
 
@@ -32,6 +34,12 @@ it makes to the site.`,
 
 	g := &globalOptions{}
 	g.register(root)
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if g.Quiet && !g.JSON {
+			cmd.SetOut(io.Discard)
+		}
+		return nil
+	}
 	root.AddCommand(
 		newBisectCommand(g),
 		newDiagnoseCommand(g),

@@ -23,6 +23,7 @@ import (
 type globalOptions struct {
 	JSON    bool
 	Verbose bool
+	Quiet   bool
 
 	Identity         string
 	Port             int
@@ -37,6 +38,7 @@ func (g *globalOptions) register(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
 	f.BoolVar(&g.JSON, "json", false, "print the result as JSON")
 	f.BoolVarP(&g.Verbose, "verbose", "v", false, "log each step to standard error")
+	f.BoolVarP(&g.Quiet, "quiet", "q", false, "print no report or progress, only errors: the exit status says it (--json still prints)")
 	f.StringVarP(&g.Identity, "identity", "i", "", "SSH private key `FILE`")
 	f.IntVarP(&g.Port, "port", "p", 0, "SSH `PORT` (default: ~/.ssh/config, then 22)")
 	f.StringVar(&g.KnownHosts, "known-hosts", "", "known_hosts `FILE` to verify the host key with (default ~/.ssh/known_hosts)")

@@ -114,6 +114,17 @@ func TestCLI(t *testing.T) {
 			assert.IsType(t, false, got["modified"])
 			assert.Empty(t, r.stderr)
 		}},
+		{"-q version prints nothing", []string{"-q", "version"}, 0, func(t *testing.T, r result) {
+			assert.Empty(t, r.stdout)
+			assert.Empty(t, r.stderr)
+		}},
+		{"-q --json still prints", []string{"version", "-q", "--json"}, 0, func(t *testing.T, r result) {
+			assert.Contains(t, r.stdout, `"version"`)
+		}},
+		{"-q keeps errors", []string{"-q", "info", "/nonexistent/wpfix-no-site"}, 3, func(t *testing.T, r result) {
+			assert.Empty(t, r.stdout)
+			assert.Contains(t, r.stderr, "wpfix: ")
+		}},
 		{"--version", []string{"--version"}, 0, func(t *testing.T, r result) {
 			assert.Regexp(t, versionLine, r.stdout)
 		}},
