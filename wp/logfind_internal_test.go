@@ -460,9 +460,15 @@ func checkFuzzLogs(t *testing.T, res serverLogs, reads int) {
 	}
 }
 
-// seedConfigs adds every file of the testdata trees whose name matches.
+// seedConfigs adds every file of the testdata/logfind trees whose name
+// matches.
 func seedConfigs(f *testing.F, match func(name string) bool) {
-	err := filepath.WalkDir(filepath.Join("testdata", "logfind"), func(p string, d fs.DirEntry, err error) error {
+	seedTree(f, "logfind", match)
+}
+
+// seedTree adds every file under testdata/dir whose name matches.
+func seedTree(f *testing.F, dir string, match func(name string) bool) {
+	err := filepath.WalkDir(filepath.Join("testdata", dir), func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && match(p) {
 			b, err := os.ReadFile(p)
 			if err != nil {

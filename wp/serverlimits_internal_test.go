@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -406,19 +405,7 @@ func FuzzParseDurations(f *testing.F) {
 // what holds for any answer.
 func FuzzServerLimits(f *testing.F) {
 	for _, dir := range []string{"serverlimits", "logfind"} {
-		err := filepath.WalkDir(filepath.Join("testdata", dir), func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && !strings.HasSuffix(p, ".json") {
-				b, err := os.ReadFile(p)
-				if err != nil {
-					return err
-				}
-				f.Add(b)
-			}
-			return err
-		})
-		if err != nil {
-			f.Fatal(err)
-		}
+		seedTree(f, dir, func(p string) bool { return !strings.HasSuffix(p, ".json") })
 	}
 	f.Add([]byte("http { fastcgi_read_timeout 5m; server { root /var/www/site; location / { if ($x) { fastcgi_pass unix:/s.sock; } fastcgi_read_timeout 1y; } } }"))
 	f.Add([]byte("[p]\nlisten=/s.sock\npm=static\npm.max_children=3\nrequest_terminate_timeout=2147483647\nphp_admin_value[memory_limit]=1G\nphp_flag[max_input_vars]=yes\n"))
