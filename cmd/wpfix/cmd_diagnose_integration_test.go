@@ -229,3 +229,28 @@ func TestDiagnoseBehindCDN(t *testing.T) {
 	assert.Contains(t, causeIDs(rep), "tls-untrusted")
 	assert.Equal(t, 1, r.code, "an untrusted certificate weighs")
 }
+
+// TestDiagnosePHPDown stops php-fpm: nginx answers a real 502 and logs
+// that it cannot connect; diagnose says php-fpm is not running, and
+// limits goes on without PHP's answer.
+func TestDiagnosePHPDown(t *testing.T) {
+	t.Parallel()
+	b := newBisectSite(t, wptest.Options{})
+	b.st.StopPHP()
+	require.Equal(t, 502, b.st.Get(t, "/").Status)
+
+	r, rep := diagnose(t, b)
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Equal(t, 502, rep.Probe.Status)
+	require.NotEmpty(t, rep.Causes)
+	assert.Equal(t, "fpm-down", rep.Causes[0].ID, "%+v", rep.Causes)
+
+	r = b.run(t, "limits", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var lim agent.LimitsReport
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &lim), r.stdout)
+	assert.Nil(t, lim.PHP)
+	assert.Empty(t, lim.Pools, "no php-fpm master runs")
+	assert.NotEmpty(t, lim.Notes)
+	assert.Empty(t, helperFiles(t, b.st.Root), "the helper is removed although PHP never answered")
+}
