@@ -45,9 +45,9 @@ var signatureCauses = []signatureCause{
 		next:  "wpfix limits %[1]s (then find the slow requests: wpfix logs %[1]s --since 1h)"},
 	{id: "slow-php", score: 70, blamed: true,
 		sigs: []string{"php-max-execution-time", "fpm-request-timeout", "nginx-upstream-timeout",
-			"apache-cgi-timeout", "apache-fcgid-timeout", "fpm-slow-request"},
+			"apache-cgi-timeout", "apache-fcgid-timeout", "fpm-slow-request", "fpm-slowlog-frame"},
 		title: "PHP requests take too long and are cut off",
-		next:  "wpfix limits %[1]s (then: wpfix bisect %[1]s)"},
+		next:  "wpfix bisect %[1]s (then: wpfix limits %[1]s)"},
 	{id: "database-errors", score: 85,
 		sigs: []string{"db-too-many-connections", "db-gone-away", "db-unreachable", "db-access-denied",
 			"db-connection-error", "db-crashed-table", "mariadb-crashed", "mariadb-out-of-memory", "wp-db-error"},
@@ -164,6 +164,15 @@ func rankCauses(r *DiagnoseReport, target string) []Cause {
 		add(c)
 	}
 
+	// php-fpm ends a request past request_terminate_timeout by killing its
+	// worker: the death is the timeout's doing, so the timeout leads.
+	if _, timedOut := seen["fpm-request-timeout"]; timedOut {
+		slow := slices.IndexFunc(out, func(c Cause) bool { return c.ID == "slow-php" })
+		died := slices.IndexFunc(out, func(c Cause) bool { return c.ID == "worker-died" })
+		if slow >= 0 && died >= 0 && out[slow].Score <= out[died].Score {
+			out[slow].Score = out[died].Score + 1
+		}
+	}
 	if failing && !slices.ContainsFunc(out, func(c Cause) bool { return c.Score >= 70 }) {
 		add(Cause{ID: "unexplained", Score: 50,
 			Title:    "the site fails (" + r.Probe.Reason + ") and nothing else says why: a plugin or the theme is the usual cause",

@@ -51,6 +51,11 @@ func TestRankCauses(t *testing.T) {
 		{name: "php-fpm down beats a dead worker",
 			rep:   DiagnoseReport{Probe: bad502, DB: DBCheck{Reachable: true}, Logs: []LogSignature{killed, refused}},
 			first: "fpm-down", also: []string{"worker-died"}},
+		{name: "a timeout kills the worker: the timeout leads",
+			rep: DiagnoseReport{Probe: bad502, DB: DBCheck{Reachable: true}, Logs: []LogSignature{
+				{Signature: "fpm-child-terminated", Count: 1}, {Signature: "nginx-upstream-reset", Count: 1},
+				{Signature: "fpm-request-timeout", Count: 1}}},
+			first: "slow-php", also: []string{"worker-died"}},
 		{name: "database down",
 			rep:   DiagnoseReport{Probe: ProbeView{Bad: true, Status: 500}, DB: DBCheck{Error: "connection refused"}},
 			first: "database-down"},

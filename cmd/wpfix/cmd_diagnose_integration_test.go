@@ -254,3 +254,20 @@ func TestDiagnosePHPDown(t *testing.T) {
 	assert.NotEmpty(t, lim.Notes)
 	assert.Empty(t, helperFiles(t, b.st.Root), "the helper is removed although PHP never answered")
 }
+
+// TestDiagnoseTimeout: a plugin sleeps past request_terminate_timeout;
+// php-fpm kills the worker (nginx's real 502). diagnose puts the timeout
+// first, names the plugin from the slowlog, and sends the user to bisect.
+func TestDiagnoseTimeout(t *testing.T) {
+	t.Parallel()
+	b := newBisectSite(t, wptest.Options{RequestTerminateTimeout: 3 * time.Second, SlowlogTimeout: time.Second})
+	b.st.Break(t, wptest.BreakTimeout)
+	require.Equal(t, 502, b.st.Get(t, "/").Status)
+
+	r, rep := diagnose(t, b, "--timeout", "10s")
+	assert.Equal(t, 1, r.code, r.stderr)
+	require.NotEmpty(t, rep.Causes)
+	assert.Equal(t, "slow-php", rep.Causes[0].ID, "%+v", rep.Causes)
+	assert.Contains(t, rep.Causes[0].Title, "plugin wptest-timeout")
+	assert.Contains(t, rep.Causes[0].Next, "wpfix bisect "+b.target())
+}
