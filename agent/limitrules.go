@@ -32,8 +32,11 @@ func phpValue(r *LimitsReport, pool *wp.FPMPool, name string) limitValue {
 	return limitValue{}
 }
 
-// servingPools are the pools that serve the site; when the configs do not
-// say which, a lone pool is taken to.
+// servingPools are the pools that serve the site. When the configs do not
+// say which (no web server config was matched to the site: a root set by a
+// variable, a proxy in front), a lone pool is taken to; when the web server
+// is known and none of the pools is where it sends PHP, the site's pool is
+// not running and no other pool stands in for it.
 func servingPools(r *LimitsReport) []*wp.FPMPool {
 	var out []*wp.FPMPool
 	for i := range r.Pools {
@@ -41,7 +44,8 @@ func servingPools(r *LimitsReport) []*wp.FPMPool {
 			out = append(out, &r.Pools[i])
 		}
 	}
-	if len(out) == 0 && len(r.Pools) == 1 {
+	webKnown := slices.ContainsFunc(r.Web, func(w wp.WebTimeout) bool { return w.ServesSite })
+	if len(out) == 0 && len(r.Pools) == 1 && !webKnown {
 		out = append(out, &r.Pools[0])
 	}
 	return out

@@ -246,7 +246,7 @@ func TestDiagnosePHPDown(t *testing.T) {
 	assert.Equal(t, "fpm-down", rep.Causes[0].ID, "%+v", rep.Causes)
 
 	r = b.run(t, "limits", "--json")
-	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, 0, r.code, "%s\n%s", r.stderr, r.stdout)
 	var lim agent.LimitsReport
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &lim), r.stdout)
 	assert.Nil(t, lim.PHP)
