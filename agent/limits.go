@@ -194,12 +194,14 @@ func Limits(ctx context.Context, s *Site, o LimitsOptions) (*LimitsReport, error
 	} else {
 		rep.Memory = &m
 	}
-	if !o.NoHTTP && s.DB == nil {
+	switch {
+	case o.NoHTTP:
+		note("--no-http: PHP's values under the web server are estimated from the pool's config and php.ini")
+	case s.DB == nil:
 		// The journal snapshots options before any change: no database,
 		// no journal, no helper.
 		note("the database cannot be reached (%v), so no journal can be kept: PHP's values under the web server are estimated from the pool's config and php.ini", s.DBErr)
-		o.NoHTTP = true
-	} else if !o.NoHTTP {
+	default:
 		rt, err := httpRuntime(ctx, s, o)
 		switch {
 		case errors.Is(err, errNotRead):
@@ -208,8 +210,6 @@ func Limits(ctx context.Context, s *Site, o LimitsOptions) (*LimitsReport, error
 			return nil, err
 		}
 		rep.PHP = rt
-	} else if s.DB != nil {
-		note("--no-http: PHP's values under the web server are estimated from the pool's config and php.ini")
 	}
 	rep.Findings = limitFindings(rep)
 	return rep, nil
