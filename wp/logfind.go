@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -1322,7 +1323,8 @@ func apacheLogs(files confFiles, c apacheCmd, docroot string) serverLogs {
 // ServerRoot and config the command line leaves out filled in.
 func readApache(files confFiles, c apacheCmd) *apacheConf {
 	c = c.defaults()
-	a := &apacheConf{files: files, who: c.who, serverRoot: c.serverRoot, env: c.env}
+	// Define adds to the variables: a copy, so the caller's map stays as it was.
+	a := &apacheConf{files: files, who: c.who, serverRoot: c.serverRoot, env: maps.Clone(c.env)}
 	if a.env == nil {
 		a.env = map[string]string{}
 		if src, err := files.ReadFile(path.Join(c.serverRoot, "envvars")); err == nil {
@@ -1408,6 +1410,9 @@ func (a *apacheConf) load(file string, depth int) {
 			}
 			return m
 		})
+		if line = strings.TrimSpace(line); line == "" {
+			continue // a line that was only a variable, defined empty
+		}
 		if strings.HasPrefix(line, "</") {
 			if strings.EqualFold(strings.TrimSpace(strings.Trim(line, "</>")), "VirtualHost") {
 				a.cur = nil
@@ -1441,7 +1446,9 @@ func (a *apacheConf) directive(words []string, file string, line, depth int) {
 	arg := words[1]
 	switch strings.ToLower(words[0]) {
 	case "serverroot":
-		a.serverRoot = resolve("/", arg)
+		if arg != "" { // Apache refuses an empty ServerRoot; the last good one stands
+			a.serverRoot = resolve("/", arg)
+		}
 	case "define":
 		v := ""
 		if len(words) > 2 {

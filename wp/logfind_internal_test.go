@@ -557,3 +557,15 @@ func TestFPMLastValueWins(t *testing.T) {
 	got = paths(fpmLogs(files, cmd, "/var/www/site", []fcgiTarget{"unix:/run/old.sock"}))
 	assert.Equal(t, false, got["/var/log/new-slow.log"], "an overridden listen serves nothing: %v", got)
 }
+
+// TestApacheVariables: a line that is only a variable defined empty is
+// skipped (the fuzzer found it panicked), and Define changes the config's
+// own copy of the variables, not the caller's map.
+func TestApacheVariables(t *testing.T) {
+	env := map[string]string{"EMPTY": ""}
+	reads := 0
+	files := fuzzFiles{data: []byte("${EMPTY}\nDefine ADDED /x\n"), reads: &reads}
+	res := apacheLogs(files, apacheCmd{bin: "/usr/sbin/apache2", who: "apache2 master, pid 1", env: env}, "/var/www/site")
+	checkFuzzLogs(t, res, reads)
+	assert.Equal(t, map[string]string{"EMPTY": ""}, env)
+}
