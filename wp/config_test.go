@@ -26,6 +26,23 @@ import (
 // update rewrites golden files: go test ./wp -run TestConfigGolden -update
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
+// assertGolden compares v, as indented JSON, with the golden file, which
+// -update rewrites first; test names the test to run with -update. It
+// returns the JSON.
+func assertGolden(t *testing.T, golden, test string, v any) []byte {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", "  ")
+	require.NoError(t, err)
+	got = append(got, '\n')
+	if *update {
+		require.NoError(t, os.WriteFile(golden, got, 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err, "run go test ./wp -run %s -update to write it", test)
+	assert.Equal(t, string(want), string(got))
+	return got
+}
+
 // configFiles returns the config test inputs.
 func configFiles(t *testing.T) []string {
 	files, err := filepath.Glob(filepath.Join("testdata", "config", "*.php"))
@@ -44,16 +61,7 @@ func TestConfigGolden(t *testing.T) {
 			require.NoError(t, err)
 			c, err := ParseConfig(src)
 			require.NoError(t, err)
-			got, err := json.MarshalIndent(c, "", "  ")
-			require.NoError(t, err)
-			got = append(got, '\n')
-			golden := strings.TrimSuffix(file, ".php") + ".golden.json"
-			if *update {
-				require.NoError(t, os.WriteFile(golden, got, 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run go test ./wp -run TestConfigGolden -update to write it")
-			assert.Equal(t, string(want), string(got))
+			got := assertGolden(t, strings.TrimSuffix(file, ".php")+".golden.json", "TestConfigGolden", c)
 			if c.DBPassword != "" {
 				assert.Contains(t, string(got), `"db_password": "[REDACTED]"`)
 				assert.NotContains(t, string(got), c.DBPassword.Reveal())

@@ -1,5 +1,7 @@
 package wp
 
+import "testing"
+
 // ClientOptionFile is the option file holding the password while a DB
 // reached through the host's mysql client is open, "" otherwise.
 func ClientOptionFile(db *DB) string {
@@ -7,4 +9,11 @@ func ClientOptionFile(db *DB) string {
 		return c.defaults
 	}
 	return ""
+}
+
+// AssertGolden is assertGolden, for the package's external tests: one
+// -update flag and one way to compare with a golden file.
+func AssertGolden(t *testing.T, golden, test string, v any) []byte {
+	t.Helper()
+	return assertGolden(t, golden, test, v)
 }

@@ -3,9 +3,7 @@ package wp_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"flag"
 	"net"
 	"os"
 	"path/filepath"
@@ -23,14 +21,6 @@ import (
 	"github.com/wpfix/wpfix/wp"
 	"github.com/wpfix/wpfix/wp/wptest"
 )
-
-// updateGolden is config_test.go's -update flag, shared by every golden
-// test of the package: go test ./wp -run TestLogClassifyGolden -update
-func updateGolden(t *testing.T) bool {
-	f := flag.Lookup("update")
-	require.NotNil(t, f, "config_test.go declares -update")
-	return f.Value.(flag.Getter).Get().(bool)
-}
 
 // goldenClassifier classifies the test logs: the built-in signatures, and a
 // plugin folder relocated to /srv/shared-plugins, as some lines have it.
@@ -106,19 +96,10 @@ func TestLogClassifyGolden(t *testing.T) {
 				}
 				lines = append(lines, c)
 			}
-			got, err := json.MarshalIndent(struct {
+			wp.AssertGolden(t, strings.TrimSuffix(file, ".log")+".golden.json", "TestLogClassifyGolden", struct {
 				Lines  []goldenLine `json:"lines"`
 				Folded []goldenLine `json:"folded"`
-			}{golden(lines), golden(wp.Fold(lines))}, "", "  ")
-			require.NoError(t, err)
-			got = append(got, '\n')
-			gf := strings.TrimSuffix(file, ".log") + ".golden.json"
-			if updateGolden(t) {
-				require.NoError(t, os.WriteFile(gf, got, 0o644))
-			}
-			want, err := os.ReadFile(gf)
-			require.NoError(t, err, "run go test ./wp -run TestLogClassifyGolden -update to write it")
-			assert.Equal(t, string(want), string(got))
+			}{golden(lines), golden(wp.Fold(lines))})
 		})
 	}
 }

@@ -2,7 +2,6 @@ package wp
 
 import (
 	"context"
-	"encoding/json"
 	"io/fs"
 	"os"
 	"path"
@@ -114,16 +113,8 @@ func TestLogConfGolden(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			res, ok := runLogConf(treeFiles(t, c.tree), c.args, c.docroot, c.targets)
 			require.True(t, ok, "a master's command line")
-			got, err := json.MarshalIndent(logConfResult{Logs: res.logs, Targets: res.targets}, "", "  ")
-			require.NoError(t, err)
-			got = append(got, '\n')
-			golden := filepath.Join("testdata", "logfind", c.name+".golden.json")
-			if *update {
-				require.NoError(t, os.WriteFile(golden, got, 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run go test ./wp -run TestLogConfGolden -update to write it")
-			assert.Equal(t, string(want), string(got))
+			assertGolden(t, filepath.Join("testdata", "logfind", c.name+".golden.json"), "TestLogConfGolden",
+				logConfResult{Logs: res.logs, Targets: res.targets})
 			for _, l := range res.logs {
 				assert.True(t, path.IsAbs(l.Path) && path.Clean(l.Path) == l.Path, "clean absolute path: %q", l.Path)
 				assert.NotEmpty(t, l.Source)

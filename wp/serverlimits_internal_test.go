@@ -2,9 +2,7 @@ package wp
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -74,16 +72,7 @@ func TestServerLimitsGolden(t *testing.T) {
 	for _, c := range limitCases {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := runLimits(t, c.tree, c.procs, c.docroot)
-			got, err := json.MarshalIndent(cfg, "", "  ")
-			require.NoError(t, err)
-			got = append(got, '\n')
-			golden := filepath.Join("testdata", "serverlimits", c.name+".golden.json")
-			if *update {
-				require.NoError(t, os.WriteFile(golden, got, 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run go test ./wp -run TestServerLimitsGolden -update to write it")
-			assert.Equal(t, string(want), string(got))
+			assertGolden(t, filepath.Join("testdata", "serverlimits", c.name+".golden.json"), "TestServerLimitsGolden", cfg)
 			checkLimits(t, cfg)
 		})
 	}
