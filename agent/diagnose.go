@@ -131,6 +131,9 @@ func Diagnose(ctx context.Context, s *Site, o DiagnoseOptions) (*DiagnoseReport,
 		return nil, badInput(fmt.Errorf("the site's URL is unknown (the database is down and wp-config.php sets no WP_HOME): give it with --url"))
 	}
 	rep.URL = po.URL
+	if _, err := NewProber(po); err != nil {
+		return nil, err // a URL, timeout or --resolve that cannot be probed
+	}
 	u, err := url.Parse(po.URL)
 	if err != nil {
 		return nil, badInput(fmt.Errorf("the site's URL %q: %w", po.URL, err))

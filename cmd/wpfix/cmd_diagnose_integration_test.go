@@ -144,6 +144,15 @@ func TestDiagnoseDNS(t *testing.T) {
 
 	r = b.run(t, "diagnose", "--expect-ip", "not-an-ip")
 	assert.Equal(t, 2, r.code)
+	r = b.run(t, "diagnose", "--url", "ftp://example.com/")
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "not an absolute http or https URL")
+	r = b.run(t, "limits", "--url", "ftp://example.com/")
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "not an absolute http or https URL")
+	assert.Empty(t, helperFiles(t, b.st.Root))
+	_, err = os.Stat(filepath.Join(b.st.ContentDir, ".wpfix"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "a bad URL changes nothing")
 }
 
 // TestDiagnoseHealthy: a working site exits 0 with no likely cause of
