@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
+	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
+	"github.com/spf13/pflag"
 
 	"github.com/wpfix/wpfix/agent"
 	"github.com/wpfix/wpfix/wp"
@@ -18,16 +16,22 @@ import (
 
 // bisectOptions are the flags of wpfix bisect.
 type bisectOptions struct {
-	url     string
-	probes  []string
-	samples int
-	resolve string
-	timeout time.Duration
-	scope   []string
-	keepAll bool
-	dryRun  bool
-	yes     bool
-	noLogs  bool
+	Probe   probeOptions
+	Scope   []string
+	KeepAll bool
+	DryRun  bool
+	Yes     bool
+	NoLogs  bool
+}
+
+// AddFlags declares bisect's flags.
+func (o *bisectOptions) AddFlags(f *pflag.FlagSet) {
+	o.Probe.AddFlags(f)
+	f.StringSliceVar(&o.Scope, "scope", nil, "only these kinds: plugins,mu-plugins,dropins,theme (default all)")
+	f.BoolVar(&o.KeepAll, "keep-all", false, "find the culprit, then put everything back (exit 1: the site is still broken)")
+	f.BoolVar(&o.DryRun, "dry-run", false, "list the candidates and the plan, probe once, change nothing")
+	f.BoolVarP(&o.Yes, "yes", "y", false, "do not ask before changing the site")
+	f.BoolVar(&o.NoLogs, "no-logs", false, "do not try first what the site's recent log lines blame")
 }
 
 func newBisectCommand(g *globalOptions) *cobra.Command {
@@ -57,20 +61,10 @@ everything and exits 1.`,
   wpfix bisect web1:/srv/www --url https://example.com --resolve 203.0.113.7 --json`,
 		Args: exactArgs(1, "TARGET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runBisect(cmd, g, o, args[0])
+			return runBisect(cmd.Context(), o, *g, args[0], newTerminal(cmd))
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.url, "url", "", "`URL` to probe (default: the site's home option)")
-	f.StringArrayVar(&o.probes, "probe", nil, "also probe `PATH`, e.g. /wp-login.php (repeatable)")
-	f.IntVar(&o.samples, "samples", 1, "requests per URL and probe; any failure counts (tames flaky failures)")
-	f.StringVar(&o.resolve, "resolve", "", "send probes to `IP`, the origin past a CDN, keeping the URL's host name")
-	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "a request taking longer counts as a failure")
-	f.StringSliceVar(&o.scope, "scope", nil, "only these kinds: plugins,mu-plugins,dropins,theme (default all)")
-	f.BoolVar(&o.keepAll, "keep-all", false, "find the culprit, then put everything back (exit 1: the site is still broken)")
-	f.BoolVar(&o.dryRun, "dry-run", false, "list the candidates and the plan, probe once, change nothing")
-	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask before changing the site")
-	f.BoolVar(&o.noLogs, "no-logs", false, "do not try first what the site's recent log lines blame")
+	o.AddFlags(cmd.Flags())
 	return cmd
 }
 
@@ -78,72 +72,56 @@ var scopeKinds = map[string]string{"plugins": wp.KindPlugin, "plugin": wp.KindPl
 	"mu-plugins": wp.KindMUPlugin, "mu-plugin": wp.KindMUPlugin, "dropins": wp.KindDropin,
 	"dropin": wp.KindDropin, "theme": wp.KindTheme, "themes": wp.KindTheme}
 
-func runBisect(cmd *cobra.Command, g *globalOptions, o bisectOptions, target string) error {
-	stderr := cmd.ErrOrStderr()
-	bo := agent.BisectOptions{
-		Probe:   agent.ProbeOptions{URL: o.url, Paths: o.probes, Samples: o.samples, Resolve: o.resolve, Timeout: o.timeout},
-		KeepAll: o.keepAll, DryRun: o.dryRun, Command: "wpfix bisect", UseLogs: !o.noLogs,
-	}
-	sigs, err := g.signatures()
+// runBisect bisects the site at target and prints the report on term;
+// the error says the site is still broken when the report does.
+func runBisect(ctx context.Context, o bisectOptions, g globalOptions, target string, term *terminal) error {
+	bo, err := o.agentOptions(g, term)
 	if err != nil {
 		return err
 	}
-	bo.Signatures = sigs
-	for _, s := range o.scope {
-		k, ok := scopeKinds[strings.TrimSpace(s)]
-		if !ok {
-			return usageErrorf("--scope %q: want plugins, mu-plugins, dropins or theme", s)
-		}
-		bo.Scope = append(bo.Scope, k)
-	}
-	if !o.yes && term.IsTerminal(int(os.Stdin.Fd())) {
-		bo.Confirm = func(plan string) (bool, error) { return confirm(stderr, os.Stdin, plan) }
-	}
-	if (term.IsTerminal(int(os.Stderr.Fd())) && !g.Quiet) || g.Verbose {
-		bo.Progress = func(p agent.Progress) { printProgress(stderr, p) }
-	}
-	site, err := g.openSite(cmd, target)
+	site, err := g.openSite(ctx, target, false, term)
 	if err != nil {
 		return err
 	}
 	defer site.Close()
-	rep, err := agent.Bisect(cmd.Context(), site, bo)
+	rep, err := agent.Bisect(ctx, site, bo)
 	if err != nil {
 		return err
 	}
-	if g.JSON {
-		if err := json.NewEncoder(cmd.OutOrStdout()).Encode(rep); err != nil {
-			return err
-		}
-	} else {
-		printReport(cmd.OutOrStdout(), rep)
+	if err := printResult(term.Out, g, rep, jsonLine, func(w io.Writer) error { printReport(w, rep); return nil }); err != nil {
+		return err
 	}
-	// Exit 0 only when the site is healthy at the end (DESIGN.md): not
-	// after --keep-all put the culprit back, nor after a dry run.
-	if rep.Verdict == agent.VerdictNotExtension || rep.Verdict == agent.VerdictInconclusive ||
-		(o.keepAll && rep.Verdict == agent.VerdictCulpritFound) {
-		return errStillBroken
-	}
-	return nil
+	// Exit 0 only when the site is healthy at the end (DESIGN.md).
+	return verdict(rep.StillBroken(o.KeepAll))
 }
 
-// errStillBroken makes the exit status 1 after the report is printed: the
-// site is still broken.
-var errStillBroken = &silentError{code: exitFailure}
-
-// silentError ends the run with a code and no message: the report said it.
-type silentError struct{ code int }
-
-func (e *silentError) Error() string { return "" }
-
-func confirm(w io.Writer, in io.Reader, plan string) (bool, error) {
-	fmt.Fprintf(w, "%s\nProceed? [y/N] ", clean(plan))
-	line, err := bufio.NewReader(in).ReadString('\n')
-	if err != nil && line == "" {
-		return false, nil
+// agentOptions is how agent bisects, from the flags: the plan is shown
+// for confirmation on term unless --yes or no one can answer, and each
+// probe is shown as progress when someone watches.
+func (o bisectOptions) agentOptions(g globalOptions, term *terminal) (agent.BisectOptions, error) {
+	bo := agent.BisectOptions{
+		Probe:   o.Probe.agent(),
+		KeepAll: o.KeepAll, DryRun: o.DryRun, Command: "wpfix bisect", UseLogs: !o.NoLogs,
 	}
-	a := strings.ToLower(strings.TrimSpace(line))
-	return a == "y" || a == "yes", nil
+	sigs, err := g.signatures()
+	if err != nil {
+		return bo, err
+	}
+	bo.Signatures = sigs
+	for _, s := range o.Scope {
+		k, ok := scopeKinds[strings.TrimSpace(s)]
+		if !ok {
+			return bo, usageErrorf("--scope %q: want plugins, mu-plugins, dropins or theme", s)
+		}
+		bo.Scope = append(bo.Scope, k)
+	}
+	if !o.Yes && term.InIsTerminal {
+		bo.Confirm = term.confirm
+	}
+	if term.showProgress(g) {
+		bo.Progress = func(p agent.Progress) { printProgress(term.Err, p) }
+	}
+	return bo, nil
 }
 
 func printProgress(w io.Writer, p agent.Progress) {

@@ -1,23 +1,40 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/wpfix/wpfix/agent"
 )
 
 // diagnoseOptions are the flags of wpfix diagnose.
 type diagnoseOptions struct {
-	url      string
-	resolve  string
-	expectIP []string
-	timeout  time.Duration
-	since    time.Duration
+	Probe    probeOptions
+	ExpectIP []string
+	Since    time.Duration
+}
+
+// AddFlags declares diagnose's flags.
+func (o *diagnoseOptions) AddFlags(f *pflag.FlagSet) {
+	o.Probe.AddURLFlags(f)
+	f.StringArrayVar(&o.ExpectIP, "expect-ip", nil, "the `IP` the host name should resolve to (repeatable)")
+	f.DurationVar(&o.Since, "since", time.Hour, "count log lines newer than `DURATION`")
+}
+
+// check refuses, before anything runs, an address that is not one.
+func (o *diagnoseOptions) check() error {
+	for _, ip := range append([]string{o.Probe.Resolve}, o.ExpectIP...) {
+		if ip != "" && net.ParseIP(ip) == nil {
+			return usageErrorf("%q is not an IP address", ip)
+		}
+	}
+	return nil
 }
 
 func newDiagnoseCommand(g *globalOptions) *cobra.Command {
@@ -43,51 +60,42 @@ the database is down: give --url if wp-config.php sets no WP_HOME.`,
   wpfix diagnose web1:/srv/www --resolve 203.0.113.7 --expect-ip 198.51.100.4
   wpfix diagnose /var/www/html --json`,
 		Args: exactArgs(1, "TARGET"),
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			return o.check()
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, ip := range append([]string{o.resolve}, o.expectIP...) {
-				if ip != "" && net.ParseIP(ip) == nil {
-					return usageErrorf("%q is not an IP address", ip)
-				}
-			}
-			sigs, err := g.signatures()
-			if err != nil {
-				return err
-			}
-			ao, err := g.agentOptions(cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			ao.DBOptional = true
-			site, err := agent.Open(cmd.Context(), args[0], ao)
-			if err != nil {
-				return err
-			}
-			defer site.Close()
-			rep, err := agent.Diagnose(cmd.Context(), site, agent.DiagnoseOptions{
-				Probe:      agent.ProbeOptions{URL: o.url, Resolve: o.resolve, Timeout: o.timeout},
-				ExpectIP:   o.expectIP,
-				Since:      o.since,
-				Signatures: sigs,
-			})
-			if err != nil {
-				return err
-			}
-			if err := g.printResult(cmd.OutOrStdout(), rep, func(w io.Writer) { printDiagnose(w, rep) }); err != nil {
-				return err
-			}
-			if !rep.Healthy || len(rep.Causes) > 0 && rep.Causes[0].Score >= 50 {
-				return &silentError{code: exitFailure}
-			}
-			return nil
+			return runDiagnose(cmd.Context(), o, *g, args[0], newTerminal(cmd))
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.url, "url", "", "`URL` to probe (default: the home option, else WP_HOME)")
-	f.StringVar(&o.resolve, "resolve", "", "also probe the origin at `IP`, past the CDN, keeping the URL's host name")
-	f.StringArrayVar(&o.expectIP, "expect-ip", nil, "the `IP` the host name should resolve to (repeatable)")
-	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "a request taking longer counts as a failure")
-	f.DurationVar(&o.since, "since", time.Hour, "count log lines newer than `DURATION`")
+	o.AddFlags(cmd.Flags())
 	return cmd
+}
+
+// runDiagnose looks at the site from every side and reports on term; the
+// error says the site is still broken when the report finds it in trouble.
+func runDiagnose(ctx context.Context, o diagnoseOptions, g globalOptions, target string, term *terminal) error {
+	sigs, err := g.signatures()
+	if err != nil {
+		return err
+	}
+	site, err := g.openSite(ctx, target, true, term)
+	if err != nil {
+		return err
+	}
+	defer site.Close()
+	rep, err := agent.Diagnose(ctx, site, agent.DiagnoseOptions{
+		Probe:      o.Probe.agent(),
+		ExpectIP:   o.ExpectIP,
+		Since:      o.Since,
+		Signatures: sigs,
+	})
+	if err != nil {
+		return err
+	}
+	if err := printResult(term.Out, g, rep, jsonIndented, func(w io.Writer) error { printDiagnose(w, rep); return nil }); err != nil {
+		return err
+	}
+	return verdict(rep.Failed())
 }
 
 // printDiagnose writes the text form of wpfix diagnose; whatever came
@@ -142,7 +150,7 @@ func printDiagnose(w io.Writer, r *agent.DiagnoseReport) {
 		p("Database: DOWN: %s", r.DB.Error)
 	}
 	if d := r.Disk; d != nil {
-		p("Disk: %s free of %s on %s", human(d.Avail), human(d.Total), d.MountedOn)
+		p("Disk: %s free of %s on %s", size(d.Avail), size(d.Total), d.MountedOn)
 	}
 	for _, f := range r.Limits {
 		p("Limits: %s: %s", f.Severity, f.Problem)

@@ -1,19 +1,27 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/wpfix/wpfix/agent"
 )
 
+// infoOptions are the flags of wpfix info: none of its own yet.
+type infoOptions struct{}
+
+// AddFlags declares info's flags: none.
+func (o *infoOptions) AddFlags(f *pflag.FlagSet) {}
+
 func newInfoCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
+	var o infoOptions
+	cmd := &cobra.Command{
 		Use:   "info TARGET",
 		Short: "Show what WordPress at TARGET runs: versions, plugins, theme, database",
 		Long: `Show a WordPress site as WordPress sees it, changing nothing: its version and
@@ -28,23 +36,25 @@ TARGET is a local path, user@host:/path (host may be an alias in
   wpfix info ssh://deploy@web1:2222/srv/www -i ~/.ssh/deploy_ed25519`,
 		Args: exactArgs(1, "TARGET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			site, err := g.openSite(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			defer site.Close()
-			info, err := agent.GetInfo(cmd.Context(), site)
-			if err != nil {
-				return err
-			}
-			if g.JSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(info)
-			}
-			return printInfo(cmd.OutOrStdout(), info)
+			return runInfo(cmd.Context(), o, *g, args[0], newTerminal(cmd))
 		},
 	}
+	o.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// runInfo shows the site at target as WordPress sees it, on term.
+func runInfo(ctx context.Context, o infoOptions, g globalOptions, target string, term *terminal) error {
+	site, err := g.openSite(ctx, target, false, term)
+	if err != nil {
+		return err
+	}
+	defer site.Close()
+	info, err := agent.GetInfo(ctx, site)
+	if err != nil {
+		return err
+	}
+	return printResult(term.Out, g, info, jsonIndented, func(w io.Writer) error { return printInfo(w, info) })
 }
 
 // printInfo writes the text form of wpfix info. Every value that came

@@ -1,13 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/wpfix/wpfix/agent"
 	"github.com/wpfix/wpfix/wp"
@@ -15,10 +16,14 @@ import (
 
 // limitsOptions are the flags of wpfix limits.
 type limitsOptions struct {
-	url     string
-	resolve string
-	timeout time.Duration
-	noHTTP  bool
+	Probe  probeOptions
+	NoHTTP bool
+}
+
+// AddFlags declares limits' flags.
+func (o *limitsOptions) AddFlags(f *pflag.FlagSet) {
+	o.Probe.AddURLFlags(f)
+	f.BoolVar(&o.NoHTTP, "no-http", false, "place no file on the site: read the configs, the CLI and wp-config.php only")
 }
 
 func newLimitsCommand(g *globalOptions) *cobra.Command {
@@ -51,41 +56,34 @@ from the pool's config, as it does when the database is down.`,
   wpfix limits web1:/srv/www --no-http`,
 		Args: exactArgs(1, "TARGET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ao, err := g.agentOptions(cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			ao.DBOptional = true // the limits matter most when the site is down
-			site, err := agent.Open(cmd.Context(), args[0], ao)
-			if err != nil {
-				return err
-			}
-			defer site.Close()
-			rep, err := agent.Limits(cmd.Context(), site, agent.LimitsOptions{
-				Probe:   agent.ProbeOptions{URL: o.url, Resolve: o.resolve, Timeout: o.timeout},
-				NoHTTP:  o.noHTTP,
-				Command: "wpfix limits",
-			})
-			if err != nil {
-				return err
-			}
-			if err := g.printResult(cmd.OutOrStdout(), rep, func(w io.Writer) { printLimits(w, rep) }); err != nil {
-				return err
-			}
-			for _, f := range rep.Findings {
-				if f.Severity == agent.SeverityError {
-					return &silentError{code: exitFailure}
-				}
-			}
-			return nil
+			return runLimits(cmd.Context(), o, *g, args[0], newTerminal(cmd))
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.url, "url", "", "the site's `URL` where WordPress's files are served (default: the siteurl option)")
-	f.StringVar(&o.resolve, "resolve", "", "connect to `IP`, the origin past a CDN, keeping the URL's host name")
-	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "how long to wait for PHP's answer")
-	f.BoolVar(&o.noHTTP, "no-http", false, "place no file on the site: read the configs, the CLI and wp-config.php only")
+	o.AddFlags(cmd.Flags())
 	return cmd
+}
+
+// runLimits reports the limits the site runs with on term; the error says
+// the site is still broken when a finding is an error.
+func runLimits(ctx context.Context, o limitsOptions, g globalOptions, target string, term *terminal) error {
+	// The limits matter most when the site is down: no database is fine.
+	site, err := g.openSite(ctx, target, true, term)
+	if err != nil {
+		return err
+	}
+	defer site.Close()
+	rep, err := agent.Limits(ctx, site, agent.LimitsOptions{
+		Probe:   o.Probe.agent(),
+		NoHTTP:  o.NoHTTP,
+		Command: "wpfix limits",
+	})
+	if err != nil {
+		return err
+	}
+	if err := printResult(term.Out, g, rep, jsonIndented, func(w io.Writer) error { printLimits(w, rep); return nil }); err != nil {
+		return err
+	}
+	return verdict(rep.Failed())
 }
 
 // printLimits writes the text form of wpfix limits; whatever came from the
@@ -129,10 +127,10 @@ func printLimits(w io.Writer, r *agent.LimitsReport) {
 		p("%s: %s %s (%s)", t.Server, t.Directive, t.Value, src)
 	}
 	if d := r.Disk; d != nil {
-		p("Disk: %s free of %s on %s", human(d.Avail), human(d.Total), d.MountedOn)
+		p("Disk: %s free of %s on %s", size(d.Avail), size(d.Total), d.MountedOn)
 	}
 	if m := r.Memory; m != nil {
-		p("Memory: %s available of %s", human(m.Available), human(m.Total))
+		p("Memory: %s available of %s", size(m.Available), size(m.Total))
 	}
 	for _, n := range r.Notes {
 		p("Note: %s", n)
@@ -186,19 +184,4 @@ func orEmpty(prefix, s string) string {
 		return ""
 	}
 	return prefix + s
-}
-
-// human writes a byte count in binary units with one decimal.
-func human(n int64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	v := float64(n)
-	i := 0
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%d B", n)
-	}
-	return fmt.Sprintf("%.1f %s", v, units[i])
 }

@@ -1,12 +1,13 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/wpfix/wpfix/agent"
 	"github.com/wpfix/wpfix/wp"
@@ -14,11 +15,20 @@ import (
 
 // logsOptions are the flags of wpfix logs.
 type logsOptions struct {
-	lines  int
-	follow bool
-	since  time.Duration
-	files  []string
-	all    bool
+	Lines  int
+	Follow bool
+	Since  time.Duration
+	Files  []string
+	All    bool
+}
+
+// AddFlags declares logs' flags.
+func (o *logsOptions) AddFlags(f *pflag.FlagSet) {
+	f.IntVarP(&o.Lines, "lines", "n", 50, "show the last `N` lines of each log")
+	f.BoolVarP(&o.Follow, "follow", "f", false, "then print new lines as they come, across rotation and truncation")
+	f.DurationVar(&o.Since, "since", 0, "only lines newer than `DURATION` (e.g. 1h, 30m)")
+	f.StringArrayVar(&o.Files, "log", nil, "also read this log `FILE` (repeatable)")
+	f.BoolVar(&o.All, "all-logs", false, "also the logs of servers that do not serve this site")
 }
 
 func newLogsCommand(g *globalOptions) *cobra.Command {
@@ -42,57 +52,55 @@ count. Control characters in log lines never reach the terminal.`,
   wpfix logs web1:/srv/www -f --log /var/log/php8.2-fpm.log`,
 		Args: exactArgs(1, "TARGET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sigs, err := g.signatures()
-			if err != nil {
-				return err
-			}
-			site, err := g.openSite(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			defer site.Close()
-			lo := agent.LogsOptions{Lines: o.lines, Since: o.since, Files: o.files, All: o.all, Signatures: sigs}
-			rep, err := agent.Logs(cmd.Context(), site, lo)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if g.JSON {
-				if err := json.NewEncoder(out).Encode(rep); err != nil {
-					return err
-				}
-			} else {
-				printLogs(out, rep)
-			}
-			if !o.follow {
-				return nil
-			}
-			var files []wp.LogFile
-			for _, sec := range rep.Logs {
-				files = append(files, sec.File)
-			}
-			enc := json.NewEncoder(out)
-			return agent.Follow(cmd.Context(), site, files, sigs, time.Second, func(f wp.LogFile, l wp.LogLine) {
-				if g.JSON {
-					enc.Encode(struct {
-						File string `json:"file"`
-						wp.LogLine
-					}{f.Path, l})
-					return
-				}
-				fmt.Fprintf(out, "%s: %s\n", clean(f.Path), formatLine(l))
-			})
+			return runLogs(cmd.Context(), o, *g, args[0], newTerminal(cmd))
 		},
 	}
-	f := cmd.Flags()
-	f.IntVarP(&o.lines, "lines", "n", 50, "show the last `N` lines of each log")
-	f.BoolVarP(&o.follow, "follow", "f", false, "then print new lines as they come, across rotation and truncation")
-	f.DurationVar(&o.since, "since", 0, "only lines newer than `DURATION` (e.g. 1h, 30m)")
-	f.StringArrayVar(&o.files, "log", nil, "also read this log `FILE` (repeatable)")
-	f.BoolVar(&o.all, "all-logs", false, "also the logs of servers that do not serve this site")
+	o.AddFlags(cmd.Flags())
 	return cmd
 }
 
+// runLogs shows the end of the site's logs on term, classified, and with
+// --follow goes on with each new line until ctx is done.
+func runLogs(ctx context.Context, o logsOptions, g globalOptions, target string, term *terminal) error {
+	sigs, err := g.signatures()
+	if err != nil {
+		return err
+	}
+	site, err := g.openSite(ctx, target, false, term)
+	if err != nil {
+		return err
+	}
+	defer site.Close()
+	lo := agent.LogsOptions{Lines: o.Lines, Since: o.Since, Files: o.Files, All: o.All, Signatures: sigs}
+	rep, err := agent.Logs(ctx, site, lo)
+	if err != nil {
+		return err
+	}
+	out := term.Out
+	if err := printResult(out, g, rep, jsonLine, func(w io.Writer) error { printLogs(w, rep); return nil }); err != nil {
+		return err
+	}
+	if !o.Follow {
+		return nil
+	}
+	var files []wp.LogFile
+	for _, sec := range rep.Logs {
+		files = append(files, sec.File)
+	}
+	return agent.Follow(ctx, site, files, sigs, time.Second, func(f wp.LogFile, l wp.LogLine) {
+		if g.JSON {
+			writeJSON(out, struct {
+				File string `json:"file"`
+				wp.LogLine
+			}{f.Path, l}, jsonLine)
+			return
+		}
+		fmt.Fprintf(out, "%s: %s\n", clean(f.Path), formatLine(l))
+	})
+}
+
+// printLogs writes the text form of wpfix logs; whatever came from the
+// site goes through clean.
 func printLogs(w io.Writer, rep *agent.LogsReport) {
 	for _, sec := range rep.Logs {
 		fmt.Fprintf(w, "==> %s (%s; %s) <==\n", clean(sec.File.Path), clean(sec.File.Kind), clean(sec.File.Source))

@@ -1,16 +1,28 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/wpfix/wpfix/agent"
 )
 
+// restoreOptions are the flags of wpfix restore.
+type restoreOptions struct {
+	Force bool
+}
+
+// AddFlags declares restore's flags.
+func (o *restoreOptions) AddFlags(f *pflag.FlagSet) {
+	f.BoolVar(&o.Force, "force", false, "take over the lock of another run (only if it is dead)")
+}
+
 func newRestoreCommand(g *globalOptions) *cobra.Command {
-	var force bool
+	var o restoreOptions
 	cmd := &cobra.Command{
 		Use:   "restore TARGET",
 		Short: "Undo every change wpfix made to the site",
@@ -26,26 +38,32 @@ that run was on this machine). --force takes it over in any case: use it only
 when you know the other run is dead.`,
 		Args: exactArgs(1, "TARGET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			site, err := g.openSite(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			defer site.Close()
-			rep, err := agent.Restore(cmd.Context(), site, force)
-			if err != nil {
-				return err
-			}
-			if g.JSON {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(rep)
-			}
-			if !rep.Restored {
-				fmt.Fprintln(cmd.OutOrStdout(), "Nothing to restore: no wpfix journal on the site.")
-				return nil
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Restored: %d changes undone; the site is as it was before wpfix.\n", rep.Undone)
-			return nil
+			return runRestore(cmd.Context(), o, *g, args[0], newTerminal(cmd))
 		},
 	}
-	cmd.Flags().BoolVar(&force, "force", false, "take over the lock of another run (only if it is dead)")
+	o.AddFlags(cmd.Flags())
 	return cmd
+}
+
+// runRestore undoes what the site's journal holds and says so on term.
+func runRestore(ctx context.Context, o restoreOptions, g globalOptions, target string, term *terminal) error {
+	site, err := g.openSite(ctx, target, false, term)
+	if err != nil {
+		return err
+	}
+	defer site.Close()
+	rep, err := agent.Restore(ctx, site, o.Force)
+	if err != nil {
+		return err
+	}
+	return printResult(term.Out, g, rep, jsonLine, func(w io.Writer) error { printRestore(w, rep); return nil })
+}
+
+// printRestore writes the text form of wpfix restore.
+func printRestore(w io.Writer, rep *agent.RestoreReport) {
+	if !rep.Restored {
+		fmt.Fprintln(w, "Nothing to restore: no wpfix journal on the site.")
+		return
+	}
+	fmt.Fprintf(w, "Restored: %d changes undone; the site is as it was before wpfix.\n", rep.Undone)
 }

@@ -33,7 +33,7 @@ it makes to the site.`,
 	root.CompletionOptions.DisableDefaultCmd = true
 
 	g := &globalOptions{}
-	g.register(root)
+	g.AddFlags(root.PersistentFlags())
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if g.Quiet && !g.JSON {
 			cmd.SetOut(io.Discard)

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"io"
 	"runtime"
@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // version is the release this binary was built as, set at link time with
@@ -76,23 +77,33 @@ func (b buildInfo) String() string {
 	return fmt.Sprintf("wpfix %s (%s)", b.Version, strings.Join(details, ", "))
 }
 
+// versionOptions are the flags of wpfix version: none of its own.
+type versionOptions struct{}
+
+// AddFlags declares version's flags: none.
+func (o *versionOptions) AddFlags(f *pflag.FlagSet) {}
+
 func newVersionCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
+	var o versionOptions
+	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of wpfix",
 		Long: `Print the version of wpfix, the commit it was built from, and the Go
 version, operating system and architecture it was built with.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runVersion(g.JSON, readBuildInfo(), cmd.OutOrStdout())
+			return runVersion(cmd.Context(), o, *g, newTerminal(cmd))
 		},
 	}
+	o.AddFlags(cmd.Flags())
+	return cmd
 }
 
-func runVersion(asJSON bool, info buildInfo, stdout io.Writer) error {
-	if asJSON {
-		return json.NewEncoder(stdout).Encode(info)
-	}
-	_, err := fmt.Fprintln(stdout, info)
-	return err
+// runVersion prints what this binary is, on term.
+func runVersion(ctx context.Context, o versionOptions, g globalOptions, term *terminal) error {
+	info := readBuildInfo()
+	return printResult(term.Out, g, info, jsonLine, func(w io.Writer) error {
+		_, err := fmt.Fprintln(w, info)
+		return err
+	})
 }

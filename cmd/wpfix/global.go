@@ -1,7 +1,7 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/spf13/cobra"
-	"golang.org/x/term"
+	"github.com/spf13/pflag"
 
 	"github.com/wpfix/wpfix/agent"
 	"github.com/wpfix/wpfix/remote"
@@ -34,8 +33,8 @@ type globalOptions struct {
 	Config           string
 }
 
-func (g *globalOptions) register(cmd *cobra.Command) {
-	f := cmd.PersistentFlags()
+// AddFlags declares the global flags, on the root's persistent flags.
+func (g *globalOptions) AddFlags(f *pflag.FlagSet) {
 	f.BoolVar(&g.JSON, "json", false, "print the result as JSON")
 	f.BoolVarP(&g.Verbose, "verbose", "v", false, "log each step to standard error")
 	f.BoolVarP(&g.Quiet, "quiet", "q", false, "print no report or progress, only errors: the exit status says it (--json still prints)")
@@ -58,11 +57,13 @@ func (g *globalOptions) logger(stderr io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// agentOptions turns the flags into how agent reaches a site.
-func (g *globalOptions) agentOptions(stderr io.Writer) (agent.Options, error) {
+// agentOptions turns the flags into how agent reaches a site; a passphrase
+// or password is asked on term, when a person can answer there.
+func (g *globalOptions) agentOptions(term *terminal) (agent.Options, error) {
 	o := agent.Options{
 		Remote: remote.Options{Identity: g.Identity, Port: g.Port, KnownHosts: g.KnownHosts,
-			AcceptNewHostKey: g.AcceptNewHostKey, ConfigFile: g.SSHConfig, Logger: g.logger(stderr)},
+			AcceptNewHostKey: g.AcceptNewHostKey, ConfigFile: g.SSHConfig, Logger: g.logger(term.Err),
+			Prompt: term.prompt()},
 		Site: wp.Options{Define: map[string]string{}},
 	}
 	for _, d := range g.Define {
@@ -74,13 +75,6 @@ func (g *globalOptions) agentOptions(stderr io.Writer) (agent.Options, error) {
 	}
 	if p, ok := os.LookupEnv("WPFIX_DB_PASSWORD"); ok {
 		o.Site.Define["DB_PASSWORD"] = p
-	}
-	if term.IsTerminal(int(os.Stdin.Fd())) {
-		o.Remote.Prompt = func(question string) ([]byte, error) {
-			fmt.Fprint(stderr, question)
-			defer fmt.Fprintln(stderr)
-			return term.ReadPassword(int(os.Stdin.Fd()))
-		}
 	}
 	return o, nil
 }
@@ -126,24 +120,13 @@ func (g *globalOptions) signatures() ([][]byte, error) {
 	return [][]byte{b}, nil
 }
 
-// printResult writes a command's result: indented JSON with --json, else
-// the text form.
-func (g *globalOptions) printResult(w io.Writer, v any, text func(io.Writer)) error {
-	if !g.JSON {
-		text(w)
-		return nil
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
 // openSite reaches TARGET with the global flags, for a command to use and
-// close.
-func (g *globalOptions) openSite(cmd *cobra.Command, target string) (*agent.Site, error) {
-	ao, err := g.agentOptions(cmd.ErrOrStderr())
+// close; dbOptional opens it when its database does not answer.
+func (g *globalOptions) openSite(ctx context.Context, target string, dbOptional bool, term *terminal) (*agent.Site, error) {
+	ao, err := g.agentOptions(term)
 	if err != nil {
 		return nil, err
 	}
-	return agent.Open(cmd.Context(), target, ao)
+	ao.DBOptional = dbOptional
+	return agent.Open(ctx, target, ao)
 }

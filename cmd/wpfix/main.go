@@ -41,7 +41,7 @@ var exitCodes = []struct {
 	{exitUnreachable, func(err error) bool { return errors.Is(err, agent.ErrUnreachable) }},
 	{exitLocked, func(err error) bool { return errors.Is(err, agent.ErrLocked) }},
 	{exitInterrupted, func(err error) bool { return errors.Is(err, context.Canceled) }},
-	{exitFailure, func(err error) bool { var s *silentError; return errors.As(err, &s) }},
+	{exitFailure, func(err error) bool { return errors.Is(err, errStillBroken) }},
 }
 
 // usageError is a mistake in the command line that cobra cannot see, such
@@ -115,8 +115,8 @@ func main() {
 	stop()
 
 	code := exitCode(err)
-	var silent *silentError
-	if err != nil && !errors.As(err, &silent) {
+	// errStillBroken follows a report that said it all.
+	if err != nil && !errors.Is(err, errStillBroken) {
 		fmt.Fprintf(os.Stderr, "wpfix: %v\n", err)
 		if code == exitUsage && cmd != nil {
 			fmt.Fprintf(os.Stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())

@@ -255,6 +255,8 @@ func TestExitCode(t *testing.T) {
 		{"cobra's complaint about the command line", errors.New(`unknown command "x" for "wpfix"`), exitUsage},
 		{"a command's own error", &runError{errors.New("write /dev/stdout: broken pipe")}, exitFailure},
 		{"a command's own error, wrapped", fmt.Errorf("version: %w", &runError{errors.New("boom")}), exitFailure},
+		{"a report's verdict: still broken", &runError{verdict(true)}, exitFailure},
+		{"a usage error", &runError{usageErrorf("--define %q: want NAME=VALUE", "X")}, exitUsage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
