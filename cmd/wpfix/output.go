@@ -3,8 +3,9 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
+
+	"github.com/wpfix/wpfix/wp"
 )
 
 // jsonStyle is how a command's JSON is laid out; each command keeps the
@@ -52,17 +53,9 @@ func verdict(failed bool) error {
 	return nil
 }
 
-// size writes a byte count in binary units with one decimal.
+// size writes a byte count of disk or memory as PHP writes sizes, in whole
+// MiB ("1536M", "20G"): the form of memory_limit and of the findings that
+// agent writes, so one report says one size one way.
 func size(n int64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	v := float64(n)
-	i := 0
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%d B", n)
-	}
-	return fmt.Sprintf("%.1f %s", v, units[i])
+	return wp.FormatSize((n + 1<<19) >> 20 << 20)
 }
