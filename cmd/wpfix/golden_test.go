@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// update rewrites the golden files: go test ./cmd/wpfix -run Golden -update
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+// assertGolden renders a report with print, the function its command
+// prints it with, and compares the text with testdata/NAME.golden;
+// -update rewrites the file first.
+func assertGolden(t *testing.T, name string, print func(io.Writer) error) {
+	t.Helper()
+	var got bytes.Buffer
+	require.NoError(t, print(&got))
+	golden := filepath.Join("testdata", name+".golden")
+	if *update {
+		require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
+		require.NoError(t, os.WriteFile(golden, got.Bytes(), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err, "run go test ./cmd/wpfix -run %s -update to write it", t.Name())
+	assert.Equal(t, string(want), got.String())
+}
+
+// assertGoldens checks each report of cases against testdata/DIR/NAME.golden,
+// and that DIR holds no golden file that no case writes.
+func assertGoldens(t *testing.T, dir string, cases map[string]func(io.Writer) error) {
+	t.Helper()
+	for _, name := range slices.Sorted(maps.Keys(cases)) {
+		t.Run(name, func(t *testing.T) { assertGolden(t, dir+"/"+name, cases[name]) })
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.golden"))
+	require.NoError(t, err)
+	var names []string
+	for _, f := range files {
+		names = append(names, strings.TrimSuffix(filepath.Base(f), ".golden"))
+	}
+	assert.ElementsMatch(t, slices.Collect(maps.Keys(cases)), names, "testdata/%s: a golden file per case", dir)
+}
