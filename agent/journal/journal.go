@@ -115,6 +115,11 @@ func Read(ctx context.Context, s Site) (*Journal, error) {
 	if err := json.Unmarshal(b, &j.file); err != nil {
 		return nil, fmt.Errorf("read the journal %s: %w; it is left as it is for a person to read", j.path(), err)
 	}
+	for i, st := range j.file.Steps {
+		if st == nil {
+			return nil, fmt.Errorf("read the journal %s: step %d is null; it is left as it is for a person to read", j.path(), i+1)
+		}
+	}
 	return j, nil
 }
 
