@@ -1,10 +1,11 @@
 // Package agent makes wpfix's decisions: it opens a site (its host, its
 // WordPress install, its database), probes it over HTTP, keeps the journal
-// of every change and restores from it, bisects plugins, must-use plugins,
-// drop-ins and the theme to find what breaks a site, judges its limits,
-// diagnoses it (DNS, TLS, CDN, database, logs, limits → ranked causes), and
-// builds the reports that cmd/wpfix prints. It reaches sites only through package wp and
-// package remote; it never parses flags or prints.
+// of every change (package agent/journal) and restores from it, bisects
+// plugins, must-use plugins, drop-ins and the theme to find what breaks a
+// site, judges its limits, diagnoses it (DNS, TLS, CDN, database, logs,
+// limits → ranked causes), and builds the reports that cmd/wpfix prints. It
+// reaches sites only through package wp and package remote; it never parses
+// flags or prints.
 package agent
 
 import (
