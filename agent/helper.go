@@ -53,10 +53,15 @@ func newHelper(root, siteURL string, f helperFile) (*Helper, error) {
 	return &Helper{f: f, path: path.Join(root, name), base: u, token: hex.EncodeToString(randomBytes(24))}, nil
 }
 
+// tokenHash is what the file compares the token with.
+func (h *Helper) tokenHash() string {
+	sum := sha256.Sum256([]byte(h.token))
+	return hex.EncodeToString(sum[:])
+}
+
 // php is the file: the token check, then the body.
 func (h *Helper) php() string {
-	sum := sha256.Sum256([]byte(h.token))
-	return "<?php\n" + h.f.Comment + `if ( ! isset( $_GET['t'] ) || ! hash_equals( '` + hex.EncodeToString(sum[:]) + `', hash( 'sha256', (string) $_GET['t'] ) ) ) {
+	return "<?php\n" + h.f.Comment + `if ( ! isset( $_GET['t'] ) || ! hash_equals( '` + h.tokenHash() + `', hash( 'sha256', (string) $_GET['t'] ) ) ) {
 	http_response_code( 404 );
 	exit;
 }
@@ -69,7 +74,7 @@ func (h *Helper) Place(ctx context.Context, j *journal.Journal) error {
 	if h.f.Rerun {
 		token = h.token
 	}
-	st, err := j.PlaceHelper(ctx, h.path, h.base.String(), token, h.f.Why, []byte(h.php()))
+	st, err := j.PlaceHelper(ctx, h.path, h.base.String(), h.tokenHash(), token, h.f.Why, []byte(h.php()))
 	if err != nil {
 		return err
 	}

@@ -79,6 +79,7 @@ func TestRestoreHelperWithoutToken(t *testing.T) {
 	assert.Equal(t, journal.OpHelper, st.Op)
 	assert.Equal(t, h.Base().String(), st.URL)
 	assert.Empty(t, st.Token, "limits' token is not journaled")
+	assert.Equal(t, hex.EncodeToString(sum[:]), st.TokenHash, "its hash is")
 	require.NoError(t, restoreJournal(ctx, j))
 	assert.NoFileExists(t, h.Path())
 	assert.Zero(t, requests.Load())

@@ -203,13 +203,14 @@ func (j *Journal) Mkdir(ctx context.Context, p, why string) error {
 }
 
 // PlaceHelper writes a new helper file at p (none may exist), served at
-// url, journaled: undoing it removes the file. token is kept in the
-// journal only when not "" (see Step.Token).
-func (j *Journal) PlaceHelper(ctx context.Context, p, url, token, why string, data []byte) (*Step, error) {
+// url and guarded by the token whose hex SHA-256 is tokenHash, journaled:
+// undoing it removes the file. token is kept in the journal only when not
+// "" (see Step.Token).
+func (j *Journal) PlaceHelper(ctx context.Context, p, url, tokenHash, token, why string, data []byte) (*Step, error) {
 	if _, err := j.site.Host.Lstat(ctx, p); err == nil {
 		return nil, fmt.Errorf("create %s: %w", p, fs.ErrExist)
 	}
-	st := &Step{Op: OpHelper, Path: p, URL: url, Token: token, Why: why}
+	st := &Step{Op: OpHelper, Path: p, URL: url, TokenHash: tokenHash, Token: token, Why: why}
 	return st, j.record(ctx, st, func() error { return j.site.Host.WriteFile(ctx, p, data, 0o644) })
 }
 

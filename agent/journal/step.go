@@ -16,8 +16,9 @@ const (
 	// Network for a multisite network option.
 	OpOption Op = "option"
 	// OpHelper placed a temporary, token-guarded PHP file at Path, served
-	// at URL. Token, when kept, lets restore request it once more after a
-	// crash; undoing the step removes the file.
+	// at URL, which answers only the token whose SHA-256 is TokenHash.
+	// Token, when kept, lets restore request it once more after a crash;
+	// undoing the step removes the file.
 	OpHelper Op = "helper"
 )
 
@@ -63,6 +64,10 @@ type Step struct {
 	// when restore is to request the helper after a crash (the object
 	// cache flusher); the file itself holds only its SHA-256.
 	Token string `json:"token,omitempty"`
+	// TokenHash is the hex SHA-256 of a helper file's token (OpHelper), as
+	// the file holds it: what ties the file on disk to this step. Helpers
+	// journaled before the typed operations have none.
+	TokenHash string `json:"token_hash,omitempty"`
 	// Why says what the change is for, for people reading the journal.
 	Why string `json:"why,omitempty"`
 }
