@@ -1,16 +1,18 @@
 // Package agent makes wpfix's decisions: it opens a site (its host, its
 // WordPress install, its database), probes it over HTTP, keeps the journal
-// of every change and restores from it, bisects plugins, must-use plugins,
-// drop-ins and the theme to find what breaks a site, judges its limits,
-// diagnoses it (DNS, TLS, CDN, database, logs, limits → ranked causes), and
-// builds the reports that cmd/wpfix prints. It reaches sites only through package wp and
-// package remote; it never parses flags or prints.
+// of every change (package agent/journal) and restores from it, bisects
+// plugins, must-use plugins, drop-ins and the theme to find what breaks a
+// site, judges its limits, diagnoses it (DNS, TLS, CDN, database, logs,
+// limits → ranked causes), and builds the reports that cmd/wpfix prints. It
+// reaches sites only through package wp and package remote; it never parses
+// flags or prints.
 package agent
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/wpfix/wpfix/remote"
 	"github.com/wpfix/wpfix/wp"
@@ -56,6 +58,9 @@ type Site struct {
 	DB     *wp.DB
 	// DBErr is why DB is nil, with Options.DBOptional.
 	DBErr error
+	// Log receives warnings the reports do not carry (a host that cannot
+	// sync the journal); Open takes Options.Remote.Logger. nil is silence.
+	Log *slog.Logger
 }
 
 // Open reaches target (a path, user@host:/path or ssh://…), finds the
@@ -69,7 +74,7 @@ func Open(ctx context.Context, target string, o Options) (*Site, error) {
 	if err != nil {
 		return nil, unreachable(err)
 	}
-	s := &Site{Target: t, Host: h}
+	s := &Site{Target: t, Host: h, Log: o.Remote.Logger}
 	if s.WP, err = wp.Find(ctx, h, t.Path, o.Site); err != nil {
 		h.Close()
 		if errors.Is(err, wp.ErrNotWordPress) || errors.Is(err, wp.ErrUnresolved) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wpfix/wpfix/agent/journal"
 	"github.com/wpfix/wpfix/wp"
 )
 
@@ -23,8 +24,8 @@ const (
 // candidate is an extension bisect can turn off, and how.
 type candidate struct {
 	wp.Extension
-	path  string  // the file or folder moved into quarantine; "" for the theme
-	steps []*Step // the journal steps that turn it off, while it is off
+	path  string          // the file or folder moved into quarantine; "" for the theme
+	steps []*journal.Step // the journal steps that turn it off, while it is off
 }
 
 // BisectOptions configure a bisection.
@@ -86,7 +87,7 @@ type bisection struct {
 	site    *Site
 	o       BisectOptions
 	prober  *Prober
-	journal *Journal
+	journal *journal.Journal
 	cands   []*candidate
 	report  *Report
 	start   time.Time
@@ -145,20 +146,20 @@ func Bisect(ctx context.Context, s *Site, o BisectOptions) (rep *Report, err err
 		}
 	}
 
-	lock, err := acquireLock(ctx, s, o.Command, false)
+	lock, err := lockSite(ctx, s, o.Command, false)
 	if err != nil {
-		if errors.Is(err, ErrLocked) {
-			return nil, err
-		}
-		return nil, unreachable(err)
+		return nil, err
 	}
 	defer func() {
 		if rerr := lock.Release(context.WithoutCancel(ctx)); err == nil && rerr != nil {
 			err = rerr
 		}
 	}()
-	if b.journal, err = openJournal(ctx, s); err != nil {
+	if b.journal, err = journal.Open(ctx, s.journalSite()); err != nil {
 		return nil, unreachable(err)
+	}
+	if !b.journal.Durable() {
+		rep.Notes = append(rep.Notes, journal.NotDurable)
 	}
 	defer func() {
 		if err != nil {
@@ -282,7 +283,7 @@ func (b *bisection) plan() string {
 		names = append(names, c.String())
 	}
 	return fmt.Sprintf("The site is broken. wpfix will turn off and on these %d extensions (plugins, must-use plugins and drop-ins are moved into %s, the theme is switched to %s), journaled in %s, until it finds the culprit; everything else is put back:\n  %s",
-		len(b.cands), path.Join(journalDir(b.site), "quarantine"), orDash(b.defaultTheme), journalDir(b.site),
+		len(b.cands), path.Join(stateDir(b.site), "quarantine"), orDash(b.defaultTheme), stateDir(b.site),
 		strings.Join(names, "\n  "))
 }
 
@@ -557,7 +558,7 @@ func (b *bisection) disable(ctx context.Context, c *candidate) error {
 		}
 		return nil
 	}
-	q := path.Join(journalDir(b.site), "quarantine")
+	q := path.Join(stateDir(b.site), "quarantine")
 	kindDir := path.Join(q, c.Kind)
 	for _, d := range []string{q, kindDir} {
 		if err := j.Mkdir(ctx, d, "quarantine for turned-off extensions"); err != nil {
@@ -570,64 +571,4 @@ func (b *bisection) disable(ctx context.Context, c *candidate) error {
 	}
 	c.steps = append(c.steps, st)
 	return nil
-}
-
-// RestoreReport says what restore did.
-type RestoreReport struct {
-	Target   string `json:"target"`
-	Undone   int    `json:"undone"`
-	Restored bool   `json:"restored"`
-}
-
-// Restore undoes every change a wpfix run left on the site, after a normal
-// end (a culprit left disabled), a crash, kill -9 or a dropped connection,
-// from any machine. It is idempotent. force takes over a lock that is not
-// provably stale.
-func Restore(ctx context.Context, s *Site, force bool) (*RestoreReport, error) {
-	rep := &RestoreReport{Target: s.Target.String()}
-	lock, err := acquireLock(ctx, s, "wpfix restore", force)
-	if err != nil {
-		if errors.Is(err, ErrLocked) {
-			return nil, err
-		}
-		return nil, unreachable(err)
-	}
-	defer lock.Release(context.WithoutCancel(ctx))
-	j, err := readJournal(ctx, s)
-	if err != nil {
-		return nil, unreachable(err)
-	}
-	if j == nil {
-		return rep, nil
-	}
-	rep.Undone = len(j.Pending())
-	if err := restoreJournal(ctx, j); err != nil {
-		return nil, err
-	}
-	rep.Restored = true
-	return rep, nil
-}
-
-// restoreJournal undoes every pending step, newest first, writes the
-// option snapshot back and removes the journal.
-func restoreJournal(ctx context.Context, j *Journal) error {
-	pending := j.Pending()
-	for i := len(pending) - 1; i >= 0; i-- {
-		if pending[i].Op == "mkdir" || pending[i].Op == "create" {
-			continue // removed by Finish, after the flush below
-		}
-		if err := j.Undo(ctx, pending[i]); err != nil {
-			return err
-		}
-	}
-	if err := j.RestoreOptions(ctx, nil); err != nil {
-		return err
-	}
-	// A persistent object cache must forget the values wpfix wrote.
-	for _, st := range pending {
-		if st.Op == "create" && st.To != "" {
-			flushVia(ctx, st)
-		}
-	}
-	return j.Finish(ctx)
 }

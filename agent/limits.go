@@ -2,16 +2,13 @@ package agent
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"path"
 	"strconv"
 	"strings"
 
+	"github.com/wpfix/wpfix/agent/journal"
 	"github.com/wpfix/wpfix/wp"
 )
 
@@ -132,19 +129,20 @@ echo json_encode( array(
 `
 }
 
-// helperPHP is the temporary file: the script behind a token check.
-func helperPHP(tokenHash string) string {
-	return `<?php
-// wpfix limits: a temporary file, journaled in wp-content/.wpfix/journal
+// limitsFile is the limits helper: the script behind a token check. Its
+// token is not journaled: restore has nothing to ask it.
+func limitsFile() helperFile {
+	return helperFile{
+		Prefix: "wpfix-limits-",
+		Comment: `// wpfix limits: a temporary file, journaled in wp-content/.wpfix/journal
 // and removed at once ('wpfix restore' removes it after a crash). It
 // prints the values PHP runs with for this site and changes nothing.
-if ( ! isset( $_GET['t'] ) || ! hash_equals( '` + tokenHash + `', hash( 'sha256', (string) $_GET['t'] ) ) ) {
-	http_response_code( 404 );
-	exit;
-}
-header( 'Content-Type: application/json' );
+`,
+		Body: `header( 'Content-Type: application/json' );
 header( 'Cache-Control: no-store' );
-` + limitsPHP()
+` + limitsPHP(),
+		Why: "wpfix limits: read the values PHP runs with under the web server; removed at once",
+	}
 }
 
 // parseRuntime reads what limitsPHP printed.
@@ -244,50 +242,45 @@ func httpRuntime(ctx context.Context, s *Site, o LimitsOptions) (rt *PHPRuntime,
 	if command == "" {
 		command = "wpfix limits"
 	}
-	lock, err := acquireLock(ctx, s, command, false)
+	lock, err := lockSite(ctx, s, command, false)
 	if err != nil {
-		if errors.Is(err, ErrLocked) {
-			return nil, err
+		if !errors.Is(err, ErrLocked) {
+			err = fmt.Errorf("%w (wpfix limits --no-http reads the configs only)", err)
 		}
-		return nil, unreachable(fmt.Errorf("%w (wpfix limits --no-http reads the configs only)", err))
+		return nil, err
 	}
 	defer func() {
 		if rerr := lock.Release(context.WithoutCancel(ctx)); err == nil && rerr != nil {
 			err = unreachable(rerr)
 		}
 	}()
-	j, err := openJournal(ctx, s)
+	j, err := journal.Open(ctx, s.journalSite())
 	if err != nil {
 		return nil, unreachable(err)
 	}
 
-	token := hex.EncodeToString(randomBytes(24))
-	sum := sha256.Sum256([]byte(token))
-	name := "wpfix-limits-" + hex.EncodeToString(randomBytes(8)) + ".php"
-	base, err := url.Parse(strings.TrimRight(po.URL, "/") + "/" + name)
+	h, err := newHelper(s.WP.Root, po.URL, limitsFile())
 	if err != nil {
-		return nil, fmt.Errorf("the helper's URL: %w", err)
+		return nil, err
 	}
-	st := &Step{Op: "create", Path: path.Join(s.WP.Root, name),
-		Why: "wpfix limits: read the values PHP runs with under the web server; removed at once"}
-	if err := j.CreateStep(ctx, st, []byte(helperPHP(hex.EncodeToString(sum[:])))); err != nil {
+	base := h.Base()
+	if err := h.Place(ctx, j); err != nil {
 		j.Finish(context.WithoutCancel(ctx))
 		return nil, unreachable(fmt.Errorf("place the helper: %w", err))
 	}
 	// Whatever happens from here, the file goes: also on Ctrl-C.
 	defer func() {
 		rctx := context.WithoutCancel(ctx)
-		uerr := j.Undo(rctx, st)
+		uerr := h.Remove(rctx)
 		if uerr == nil {
 			uerr = j.Finish(rctx)
 		}
 		if uerr != nil {
-			err = errors.Join(err, fmt.Errorf("remove %s, run wpfix restore: %w", st.Path, uerr))
+			err = errors.Join(err, fmt.Errorf("remove %s, run wpfix restore: %w", h.Path(), uerr))
 		}
 	}()
 
-	u := *base
-	u.RawQuery = url.Values{"t": {token}}.Encode()
+	u := *h.URL(nil)
 	resp, body, gerr := p.get(ctx, &u)
 	// An http siteurl served over https, or a www redirect: follow a few
 	// redirects to the same file on the same host name.

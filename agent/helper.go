@@ -1,0 +1,126 @@
+package agent
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/wpfix/wpfix/agent/journal"
+)
+
+// helperFile is what a helper is for: the PHP it runs once its token is
+// checked.
+type helperFile struct {
+	// Prefix starts the file's random name ("wpfix-limits-").
+	Prefix string
+	// Comment are the PHP comment lines at the top, for whoever finds it.
+	Comment string
+	// Body is the PHP run once the token is checked.
+	Body string
+	// Why is the journal step's.
+	Why string
+	// Rerun keeps the token in the journal, so that restore requests the
+	// helper once more after a crash.
+	Rerun bool
+}
+
+// Helper is a temporary PHP file wpfix places in a site's docroot to ask
+// the web server's PHP something (its limits; to flush the object cache):
+// randomly named, journaled before it is placed, answering only a request
+// that carries its token (the file holds only the token's SHA-256), and
+// removed as soon as it has answered; restore removes it after a crash.
+type Helper struct {
+	f     helperFile
+	path  string
+	base  *url.URL // its URL, without the token
+	token string
+	j     *journal.Journal
+	step  *journal.Step
+}
+
+// newHelper names a helper in root, served under siteURL; nothing is
+// placed yet.
+func newHelper(root, siteURL string, f helperFile) (*Helper, error) {
+	name := f.Prefix + hex.EncodeToString(randomBytes(8)) + ".php"
+	u, err := url.Parse(strings.TrimRight(siteURL, "/") + "/" + name)
+	if err != nil {
+		return nil, fmt.Errorf("the helper's URL: %w", err)
+	}
+	return &Helper{f: f, path: path.Join(root, name), base: u, token: hex.EncodeToString(randomBytes(24))}, nil
+}
+
+// tokenHash is what the file compares the token with.
+func (h *Helper) tokenHash() string {
+	sum := sha256.Sum256([]byte(h.token))
+	return hex.EncodeToString(sum[:])
+}
+
+// php is the file: the token check, then the body.
+func (h *Helper) php() string {
+	return "<?php\n" + h.f.Comment + `if ( ! isset( $_GET['t'] ) || ! hash_equals( '` + h.tokenHash() + `', hash( 'sha256', (string) $_GET['t'] ) ) ) {
+	http_response_code( 404 );
+	exit;
+}
+` + h.f.Body
+}
+
+// Place journals the helper and writes it.
+func (h *Helper) Place(ctx context.Context, j *journal.Journal) error {
+	var token string
+	if h.f.Rerun {
+		token = h.token
+	}
+	st, err := j.PlaceHelper(ctx, h.path, h.base.String(), h.tokenHash(), token, h.f.Why, []byte(h.php()))
+	if err != nil {
+		return err
+	}
+	h.j, h.step = j, st
+	return nil
+}
+
+// Path is where the helper's file is.
+func (h *Helper) Path() string { return h.path }
+
+// Base is the helper's URL without its token, fit for messages.
+func (h *Helper) Base() *url.URL { u := *h.base; return &u }
+
+// URL is the helper's URL with its token and the given values.
+func (h *Helper) URL(extra url.Values) *url.URL {
+	return withToken(h.base, h.token, extra)
+}
+
+func withToken(base *url.URL, token string, extra url.Values) *url.URL {
+	u := *base
+	q := url.Values{"t": {token}}
+	for k, v := range extra {
+		q[k] = v
+	}
+	u.RawQuery = q.Encode()
+	return &u
+}
+
+// Remove takes the placed helper away, journaled.
+func (h *Helper) Remove(ctx context.Context) error {
+	return h.j.Undo(ctx, h.step)
+}
+
+// rerunURL is the URL restore requests a helper step at after a crash,
+// with a fresh value besides the token so no cache in front of the site
+// answers it; nil when the step kept no token.
+func rerunURL(st *journal.Step) (*url.URL, error) {
+	if st.Op != journal.OpHelper || st.URL == "" || st.Token == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(st.URL)
+	if err != nil {
+		return nil, err
+	}
+	return withToken(u, st.Token, freshValue()), nil
+}
+
+// freshValue is a query value that makes a request unlike any before it.
+func freshValue() url.Values { return url.Values{"wpfix": {hex.EncodeToString(randomBytes(8))}} }

@@ -1,0 +1,400 @@
+// Package journal holds the record of every change wpfix makes to a site,
+// written on the site's host before the change is made, and the site's lock.
+// From the journal any run, on any machine, puts the site back after a
+// crash, kill -9 or a dropped connection. It knows files, directories and
+// options (through Site), not WordPress's extensions nor HTTP: agent
+// decides what to change, the journal records it and undoes it.
+package journal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/wpfix/wpfix/remote"
+)
+
+// StateDir is the journal's folder, under wp-content: lock, journal and
+// quarantine.
+const StateDir = ".wpfix"
+
+// ProtectedOptions are the options WordPress rewrites when plugin or theme
+// files vanish (validate_active_plugins, the theme fallback): they are
+// snapshotted before the first change and written back byte for byte.
+var ProtectedOptions = []string{"active_plugins", "template", "stylesheet", "current_theme"}
+
+// NotDurable is the note a report shows when the host cannot sync the
+// journal to disk.
+const NotDurable = "the host's SFTP server cannot sync files to disk (no fsync@openssh.com): the journal survives a crash of wpfix or of the connection, but perhaps not of the host itself"
+
+// Options reads and writes a site's options; *wp.DB is one.
+type Options interface {
+	Option(ctx context.Context, name string) (string, bool, error)
+	SetOption(ctx context.Context, name, value string) error
+	DeleteOption(ctx context.Context, name string) error
+	SiteOption(ctx context.Context, key string) (string, bool, error)
+	SetSiteOption(ctx context.Context, key, value string) error
+}
+
+// Site is what the journal and the lock need of a site.
+type Site struct {
+	// Host holds the site.
+	Host remote.Host
+	// ContentDir is wp-content, where StateDir goes.
+	ContentDir string
+	// Options are the site's options, for the snapshot and OpOption
+	// steps; the lock alone does without.
+	Options Options
+	// Log receives the journal's warnings; nil discards them.
+	Log *slog.Logger
+}
+
+// Dir is the site's state folder: lock, journal and quarantine.
+func (s Site) Dir() string { return path.Join(s.ContentDir, StateDir) }
+
+// OptionSnapshot is an option's value before wpfix changed anything.
+type OptionSnapshot struct {
+	Name    string `json:"name"`
+	Network bool   `json:"network,omitempty"`
+	Value   string `json:"value"`
+	Exists  bool   `json:"exists"`
+}
+
+type file struct {
+	Version  int              `json:"version"`
+	Started  time.Time        `json:"started"`
+	Snapshot []OptionSnapshot `json:"snapshot"`
+	Steps    []*Step          `json:"steps"`
+}
+
+// Journal records every change wpfix makes to a site, on the site's host,
+// before it is made. It is saved whole and atomically at each step (a temp
+// file synced and renamed over the journal), so it is never half written.
+type Journal struct {
+	site    Site
+	file    file
+	durable bool
+}
+
+// newJournal asks the host whether it can sync, once, and warns when not.
+// A host that does not say (it has no Durable method) is taken at its
+// word that WriteFile syncs.
+func newJournal(s Site) *Journal {
+	j := &Journal{site: s, durable: true}
+	if d, ok := s.Host.(interface{ Durable() bool }); ok {
+		j.durable = d.Durable()
+	}
+	if !j.durable && s.Log != nil {
+		s.Log.Warn("journal: " + NotDurable)
+	}
+	return j
+}
+
+// Durable reports whether the host syncs the journal to disk at each
+// step; when not, NotDurable says what that means.
+func (j *Journal) Durable() bool { return j.durable }
+
+func (j *Journal) path() string { return path.Join(j.site.Dir(), "journal") }
+
+// Read reads the site's journal; nil when there is none.
+func Read(ctx context.Context, s Site) (*Journal, error) {
+	b, err := s.Host.ReadFile(ctx, path.Join(s.Dir(), "journal"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the journal: %w", err)
+	}
+	j := newJournal(s)
+	if err := json.Unmarshal(b, &j.file); err != nil {
+		return nil, fmt.Errorf("read the journal %s: %w; it is left as it is for a person to read", j.path(), err)
+	}
+	for i, st := range j.file.Steps {
+		if st == nil {
+			return nil, fmt.Errorf("read the journal %s: step %d is null; it is left as it is for a person to read", j.path(), i+1)
+		}
+	}
+	return j, nil
+}
+
+// Open reads the site's journal, or starts one with a snapshot of the
+// protected options. Nothing is changed on the site before the new journal
+// is safely on disk: if it cannot be written, the run stops here.
+func Open(ctx context.Context, s Site) (*Journal, error) {
+	if j, err := Read(ctx, s); j != nil || err != nil {
+		return j, err
+	}
+	j := newJournal(s)
+	j.file = file{Version: 1, Started: time.Now().UTC()}
+	for _, name := range ProtectedOptions {
+		v, ok, err := s.Options.Option(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		j.file.Snapshot = append(j.file.Snapshot, OptionSnapshot{Name: name, Value: v, Exists: ok})
+	}
+	if v, ok, err := s.Options.SiteOption(ctx, "active_sitewide_plugins"); err == nil && ok {
+		j.file.Snapshot = append(j.file.Snapshot, OptionSnapshot{Name: "active_sitewide_plugins", Network: true, Value: v, Exists: true})
+	}
+	if err := j.save(ctx); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// save writes the journal atomically and durably.
+func (j *Journal) save(ctx context.Context) error {
+	b, err := json.MarshalIndent(j.file, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := j.site.Host.WriteFile(ctx, j.path(), append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write the journal (no change is made without it): %w", err)
+	}
+	return nil
+}
+
+// Pending lists the steps whose change may be in effect.
+func (j *Journal) Pending() []*Step {
+	var p []*Step
+	for _, s := range j.file.Steps {
+		if s.State != Undone {
+			p = append(p, s)
+		}
+	}
+	return p
+}
+
+// record writes a planned step, makes the change, and marks it done. If
+// the change fails, the step is marked undone: nothing happened.
+func (j *Journal) record(ctx context.Context, st *Step, change func() error) error {
+	st.Seq = len(j.file.Steps) + 1
+	st.State = Planned
+	j.file.Steps = append(j.file.Steps, st)
+	if err := j.save(ctx); err != nil {
+		j.file.Steps = j.file.Steps[:len(j.file.Steps)-1]
+		return err
+	}
+	if err := change(); err != nil {
+		st.State = Undone
+		if serr := j.save(ctx); serr != nil {
+			return errors.Join(err, serr)
+		}
+		return err
+	}
+	st.State = Done
+	return j.save(ctx)
+}
+
+// Mkdir makes a directory, journaled.
+func (j *Journal) Mkdir(ctx context.Context, p, why string) error {
+	if _, err := j.site.Host.Stat(ctx, p); err == nil {
+		return nil
+	}
+	return j.record(ctx, &Step{Op: OpMkdir, Path: p, Why: why}, func() error {
+		return j.site.Host.Mkdir(ctx, p, 0o700)
+	})
+}
+
+// PlaceHelper writes a new helper file at p (none may exist), served at
+// url and guarded by the token whose hex SHA-256 is tokenHash, journaled:
+// undoing it removes the file. token is kept in the journal only when not
+// "" (see Step.Token).
+func (j *Journal) PlaceHelper(ctx context.Context, p, url, tokenHash, token, why string, data []byte) (*Step, error) {
+	if _, err := j.site.Host.Lstat(ctx, p); err == nil {
+		return nil, fmt.Errorf("create %s: %w", p, fs.ErrExist)
+	}
+	st := &Step{Op: OpHelper, Path: p, URL: url, TokenHash: tokenHash, Token: token, Why: why}
+	return st, j.record(ctx, st, func() error { return j.site.Host.WriteFile(ctx, p, data, 0o644) })
+}
+
+// Rename moves a file or folder, journaled.
+func (j *Journal) Rename(ctx context.Context, from, to, why string) (*Step, error) {
+	st := &Step{Op: OpRename, From: from, To: to, Why: why}
+	return st, j.record(ctx, st, func() error { return j.site.Host.Rename(ctx, from, to) })
+}
+
+// SetOption writes an option, journaled with its old value.
+func (j *Journal) SetOption(ctx context.Context, name, value, why string) (*Step, error) {
+	old, ok, err := j.site.Options.Option(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	st := &Step{Op: OpOption, Name: name, Old: old, OldSet: ok, New: value, Why: why}
+	return st, j.record(ctx, st, func() error { return j.site.Options.SetOption(ctx, name, value) })
+}
+
+// Undo reverses one step, journaled: Undoing is saved before the change
+// and Undone after.
+func (j *Journal) Undo(ctx context.Context, st *Step) error {
+	if st.State == Undone {
+		return nil
+	}
+	st.State = Undoing
+	if err := j.save(ctx); err != nil {
+		return err
+	}
+	if err := j.reverse(ctx, st); err != nil {
+		return err
+	}
+	st.State = Undone
+	return j.save(ctx)
+}
+
+// reverse puts back what a step changed, looking at the site rather than
+// trusting the step's state, so it is safe to repeat.
+func (j *Journal) reverse(ctx context.Context, st *Step) error {
+	h := j.site.Host
+	switch st.Op {
+	case OpRename:
+		_, errTo := h.Lstat(ctx, st.To)
+		_, errFrom := h.Lstat(ctx, st.From)
+		switch {
+		case errTo == nil && errors.Is(errFrom, fs.ErrNotExist):
+			return h.Rename(ctx, st.To, st.From)
+		case errFrom == nil && errors.Is(errTo, fs.ErrNotExist):
+			return nil // never happened, or already put back
+		case errTo == nil && errFrom == nil:
+			return fmt.Errorf("put back %s: both it and %s exist; leaving both for a person to compare", st.From, st.To)
+		case errTo != nil && !errors.Is(errTo, fs.ErrNotExist):
+			return errTo
+		case errFrom != nil && !errors.Is(errFrom, fs.ErrNotExist):
+			return errFrom
+		default:
+			return fmt.Errorf("put back %s: neither it nor %s exists", st.From, st.To)
+		}
+	case OpOption:
+		if st.Network {
+			return j.site.Options.SetSiteOption(ctx, st.Name, st.Old)
+		}
+		if !st.OldSet {
+			return j.site.Options.DeleteOption(ctx, st.Name)
+		}
+		return j.site.Options.SetOption(ctx, st.Name, st.Old)
+	case OpMkdir:
+		err := h.Remove(ctx, st.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	case OpHelper:
+		// A kill inside the write may have left only its temporary file.
+		dir, base := path.Split(st.Path)
+		if list, err := h.ReadDir(ctx, dir); err == nil {
+			for _, fi := range list {
+				if strings.HasPrefix(fi.Name(), "."+base+".wpfix-tmp-") {
+					h.Remove(ctx, path.Join(dir, fi.Name()))
+				}
+			}
+		}
+		err := h.Remove(ctx, st.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	return fmt.Errorf("journal step %d: unknown operation %q", st.Seq, st.Op)
+}
+
+// changedOptions lists the snapshot's options, but those in keep, that no
+// longer hold their snapshot values: wpfix changed them, or WordPress did
+// (an admin's page load deactivating plugins whose files are gone).
+func (j *Journal) changedOptions(ctx context.Context, keep map[string]bool) ([]OptionSnapshot, error) {
+	var changed []OptionSnapshot
+	for _, o := range j.file.Snapshot {
+		if keep[o.Name] {
+			continue
+		}
+		var cur string
+		var ok bool
+		var err error
+		if o.Network {
+			cur, ok, err = j.site.Options.SiteOption(ctx, o.Name)
+		} else {
+			cur, ok, err = j.site.Options.Option(ctx, o.Name)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if ok != o.Exists || cur != o.Value {
+			changed = append(changed, o)
+		}
+	}
+	return changed, nil
+}
+
+// RestoreOptions writes the snapshot back, except the options named in
+// keep (which a fix left changed on purpose).
+func (j *Journal) RestoreOptions(ctx context.Context, keep map[string]bool) error {
+	changed, err := j.changedOptions(ctx, keep)
+	if err != nil {
+		return err
+	}
+	for _, o := range changed {
+		switch {
+		case o.Network:
+			err = j.site.Options.SetSiteOption(ctx, o.Name, o.Value)
+		case !o.Exists:
+			err = j.site.Options.DeleteOption(ctx, o.Name)
+		default:
+			err = j.site.Options.SetOption(ctx, o.Name, o.Value)
+		}
+		if err != nil {
+			return fmt.Errorf("restore option %s: %w", o.Name, err)
+		}
+	}
+	return nil
+}
+
+// OptionsIntact reports whether the snapshot's options, but those in keep,
+// still hold their snapshot values, as they did when the probe started.
+func (j *Journal) OptionsIntact(ctx context.Context, keep map[string]bool) (bool, error) {
+	changed, err := j.changedOptions(ctx, keep)
+	return len(changed) == 0, err
+}
+
+// removeTemps removes what an atomic write killed half way left in dir:
+// its temporary files (".name.wpfix-tmp-…").
+func removeTemps(ctx context.Context, h remote.Host, dir string) {
+	list, err := h.ReadDir(ctx, dir)
+	if err != nil {
+		return
+	}
+	for _, fi := range list {
+		if strings.Contains(fi.Name(), ".wpfix-tmp-") {
+			h.Remove(ctx, path.Join(dir, fi.Name()))
+		}
+	}
+}
+
+// Finish removes the journal when no change is left in effect: helper
+// files first, then the folders made. A journal with changes left (a
+// culprit kept disabled) stays, for restore.
+func (j *Journal) Finish(ctx context.Context) error {
+	for _, st := range j.file.Steps {
+		if st.State != Undone && !st.Housekeeping() {
+			return nil
+		}
+	}
+	for _, op := range []Op{OpHelper, OpMkdir} {
+		for i := len(j.file.Steps) - 1; i >= 0; i-- {
+			if st := j.file.Steps[i]; st.Op == op && st.State != Undone {
+				if err := j.Undo(ctx, st); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	err := j.site.Host.Remove(ctx, j.path())
+	if errors.Is(err, fs.ErrNotExist) {
+		err = nil
+	}
+	removeTemps(ctx, j.site.Host, j.site.Dir())
+	return err
+}

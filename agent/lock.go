@@ -1,0 +1,43 @@
+package agent
+
+import (
+	"context"
+	"errors"
+
+	"github.com/wpfix/wpfix/agent/journal"
+)
+
+// ErrLocked reports that another wpfix run holds the site's lock.
+var ErrLocked = journal.ErrLocked
+
+// journalSite is what the journal and the lock need of s.
+func (s *Site) journalSite() journal.Site {
+	js := journal.Site{Host: s.Host, ContentDir: s.WP.ContentDir, Log: s.Log}
+	if s.DB != nil {
+		js.Options = s.DB
+	}
+	return js
+}
+
+// stateDir is the site's journal folder: lock, journal and quarantine.
+func stateDir(s *Site) string { return s.journalSite().Dir() }
+
+// checkLock returns ErrLocked, saying whose, when a live run holds the
+// site's lock; it changes nothing.
+func checkLock(ctx context.Context, s *Site) error {
+	return journal.Check(ctx, s.journalSite())
+}
+
+// lockSite takes the site's lock for command (force: also one not provably
+// stale). The error is ErrLocked when another run holds it, and of kind
+// ErrUnreachable when the lock cannot be taken at all.
+func lockSite(ctx context.Context, s *Site, command string, force bool) (*journal.Lock, error) {
+	l, err := journal.Acquire(ctx, s.journalSite(), command, force)
+	if err != nil {
+		if errors.Is(err, ErrLocked) {
+			return nil, err
+		}
+		return nil, unreachable(err)
+	}
+	return l, nil
+}
