@@ -64,9 +64,9 @@ func Format(lines []Line) string {
 }
 
 // quoteArg writes an argument bare when Parse reads it back as it is, and
-// in double quotes otherwise.
+// in double quotes otherwise (Parse drops a NUL outside quotes).
 func quoteArg(a string) string {
-	if a != "" && !strings.ContainsAny(a, " \t\"'\\#=") && strings.TrimSpace(a) == a {
+	if a != "" && !strings.ContainsAny(a, " \t\"'\\#=\x00") && strings.TrimSpace(a) == a {
 		return a
 	}
 	var b strings.Builder
