@@ -289,6 +289,12 @@ var contract = []struct {
 		_, err = h.Dial(ctx, "unix", filepath.Join(dir, "missing.sock"))
 		assert.Error(t, err)
 	}},
+	{"a synced write is on disk", func(t *testing.T, ctx context.Context, h remote.Host, dir string) {
+		// Local syncs; OpenSSH's sftp-server has fsync@openssh.com.
+		d, ok := h.(remote.Durabler)
+		require.True(t, ok, "%T says whether its writes are durable", h)
+		assert.True(t, d.Durable())
+	}},
 }
 
 func names(t *testing.T, h remote.Host, dir string) []string {

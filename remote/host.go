@@ -59,6 +59,24 @@ type Host interface {
 	Close() error
 }
 
+// Durabler is a Host that can say whether a synced write is really on
+// disk. The journal asks it before it trusts a step it wrote to survive a
+// crash of the host: Local syncs the file and its directory, but an SSH
+// host can sync only when its SFTP server has fsync@openssh.com, and
+// without it WriteFile is atomic yet may lose the new content in a crash.
+// It is not a method of Host so that a Host wrapping another need not have
+// it; a Host without it says nothing either way.
+type Durabler interface {
+	// Durable reports whether WriteFile syncs what it wrote to disk before
+	// it returns.
+	Durable() bool
+}
+
+var (
+	_ Durabler = (*Local)(nil)
+	_ Durabler = (*SSH)(nil)
+)
+
 // ErrDisconnected reports that the connection to a host was lost. Callers
 // test for it with errors.Is, open a new Host and resume.
 var ErrDisconnected = errors.New("connection lost")

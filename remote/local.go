@@ -29,6 +29,10 @@ func NewLocal() *Local { return &Local{} }
 // Name returns "local".
 func (*Local) Name() string { return "local" }
 
+// Durable reports true: WriteFile syncs the file and its directory
+// (fsync), so a written file survives a crash of this machine.
+func (*Local) Durable() bool { return true }
+
 // opError wraps err for op on path, unwrapping the standard library's own
 // *fs.PathError so the path is not said twice.
 func opError(host, op, path string, err error) error {

@@ -71,8 +71,8 @@ func newSSH(client *ssh.Client, name string, keepAlive time.Duration) (*SSH, err
 func (h *SSH) Name() string { return h.name }
 
 // Durable reports whether the server can sync a written file to disk
-// (fsync@openssh.com). Without it, WriteFile is atomic but a crash of the
-// host right after it may lose the new content.
+// (fsync@openssh.com), as Durabler asks. Without it, WriteFile is atomic
+// but a crash of the host right after it may lose the new content.
 func (h *SSH) Durable() bool { return h.fsync }
 
 func (h *SSH) checkAlive() {
