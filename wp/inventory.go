@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/wpfix/wpfix/remote"
+	"github.com/wpfix/wpfix/wp/php"
 )
 
 // Plugin is an installed plugin, as get_plugins finds it.
@@ -314,11 +315,11 @@ func (s *Site) Inventory(ctx context.Context, db *DB) (*Inventory, error) {
 			return nil, err
 		}
 		if ok {
-			v, err := Unserialize([]byte(raw))
+			v, err := php.Unserialize([]byte(raw))
 			if err != nil {
 				return nil, fmt.Errorf("active_sitewide_plugins: %w", err)
 			}
-			m, err := IntMap(v)
+			m, err := php.IntMap(v)
 			if err != nil {
 				return nil, fmt.Errorf("active_sitewide_plugins: %w", err)
 			}
@@ -368,11 +369,11 @@ func stringListOption(name, raw string) ([]string, error) {
 	if raw == "" {
 		return nil, nil
 	}
-	v, err := Unserialize([]byte(raw))
+	v, err := php.Unserialize([]byte(raw))
 	if err != nil {
 		return nil, fmt.Errorf("option %s: %w", name, err)
 	}
-	list, err := StringList(v)
+	list, err := php.StringList(v)
 	if err != nil {
 		return nil, fmt.Errorf("option %s: %w", name, err)
 	}
