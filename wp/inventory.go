@@ -158,6 +158,14 @@ var dropinKinds = []struct {
 	{"blog-suspended.php", "Custom site suspended message", "multisite"},
 }
 
+// IsDropin reports whether file, a name in wp-content such as
+// "object-cache.php", is one of the drop-ins WordPress knows.
+func IsDropin(file string) bool {
+	return slices.ContainsFunc(dropinKinds, func(d struct{ File, Description, LoadedWhen string }) bool {
+		return d.File == file
+	})
+}
+
 // Dropin is a drop-in file present in wp-content.
 type Dropin struct {
 	File        string `json:"file"`

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wpfix/wpfix/agent"
 	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/logsig"
 )
 
 // logsOptions are the flags of wpfix logs.
@@ -72,11 +73,11 @@ count. Control characters in log lines never reach the terminal.`,
 				files = append(files, sec.File)
 			}
 			enc := json.NewEncoder(out)
-			return agent.Follow(cmd.Context(), site, files, sigs, time.Second, func(f wp.LogFile, l wp.LogLine) {
+			return agent.Follow(cmd.Context(), site, files, sigs, time.Second, func(f wp.LogFile, l logsig.Line) {
 				if g.JSON {
 					enc.Encode(struct {
 						File string `json:"file"`
-						wp.LogLine
+						logsig.Line
 					}{f.Path, l})
 					return
 				}
@@ -114,7 +115,7 @@ func printLogs(w io.Writer, rep *agent.LogsReport) {
 
 // formatLine is one log line as printed: its signature and blame first,
 // then the line itself, cleaned of control characters.
-func formatLine(l wp.LogLine) string {
+func formatLine(l logsig.Line) string {
 	prefix := ""
 	if l.Signature != "" {
 		prefix = "[" + l.Signature
