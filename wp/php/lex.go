@@ -32,6 +32,8 @@ type Token struct {
 	// Text is a name, an operator, a number's text or a literal string's
 	// value; "" for a string that is not a literal.
 	Text string
+	// Kind is what the token is: a name, a variable, a string, a number,
+	// an operator or ?>.
 	Kind TokenKind
 	// Lit is true for a string without interpolation and for a number PHP
 	// accepts: a token whose Value is known without running PHP.
