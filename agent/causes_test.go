@@ -8,13 +8,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/logsig"
 )
 
 // TestSignatureCausesKnown keeps the cause table in step with the
 // signature table: every id it groups is a built-in signature, and no id
 // is in two groups.
 func TestSignatureCausesKnown(t *testing.T) {
-	cl, err := wp.NewClassifier()
+	cl, err := logsig.NewClassifier()
 	require.NoError(t, err)
 	known := map[string]bool{}
 	for _, id := range cl.SignatureIDs() {
@@ -130,12 +131,12 @@ func TestLogSignatures(t *testing.T) {
 	t0 := time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC)
 	shop := wp.Extension{Kind: wp.KindPlugin, Name: "shop"}
 	lr := &LogsReport{Logs: []LogSection{
-		{Lines: []wp.LogLine{
+		{Lines: []logsig.Line{
 			{Signature: "php-fatal", Count: 3, Time: t0, Text: "old", Blames: &shop},
 			{Text: "unclassified", Count: 1},
 			{Signature: "php-fatal", Count: 1, Time: t0.Add(time.Minute), Text: "new", Blames: &shop},
 		}},
-		{Lines: []wp.LogLine{{Signature: "fpm-child-killed", Count: 5, Time: t0}}},
+		{Lines: []logsig.Line{{Signature: "fpm-child-killed", Count: 5, Time: t0}}},
 	}}
 	got := logSignatures(lr)
 	require.Len(t, got, 2)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/logsig"
 )
 
 // LogsOptions say which lines of which logs to show.
@@ -33,8 +34,8 @@ type LogsOptions struct {
 
 // LogSection is what one log holds.
 type LogSection struct {
-	File  wp.LogFile   `json:"file"`
-	Lines []wp.LogLine `json:"lines"`
+	File  wp.LogFile    `json:"file"`
+	Lines []logsig.Line `json:"lines"`
 	// Error says why the log could not be read; its lines are then empty.
 	Error string `json:"error,omitempty"`
 }
@@ -82,7 +83,7 @@ func Logs(ctx context.Context, s *Site, o LogsOptions) (*LogsReport, error) {
 		if err != nil {
 			sec.Error = err.Error()
 		}
-		var classified []wp.LogLine
+		var classified []logsig.Line
 		var last time.Time
 		for _, l := range lines {
 			c := cl.Classify(l)
@@ -96,7 +97,7 @@ func Logs(ctx context.Context, s *Site, o LogsOptions) (*LogsReport, error) {
 			}
 			classified = append(classified, c)
 		}
-		sec.Lines = wp.Fold(classified)
+		sec.Lines = logsig.Fold(classified)
 		for _, l := range sec.Lines {
 			if l.Blames != nil && l.Signature != "" {
 				blames[*l.Blames] += max(l.Count, 1)
@@ -118,8 +119,8 @@ func Logs(ctx context.Context, s *Site, o LogsOptions) (*LogsReport, error) {
 
 // classifier is the signature table plus the user's fragments, aware of
 // the site's folders (which may be relocated).
-func classifier(s *Site, signatures [][]byte) (*wp.Classifier, error) {
-	cl, err := wp.NewClassifier(signatures...)
+func classifier(s *Site, signatures [][]byte) (*logsig.Classifier, error) {
+	cl, err := logsig.NewClassifier(signatures...)
 	if err != nil {
 		return nil, badInput(err)
 	}
@@ -191,7 +192,7 @@ func tailLines(ctx context.Context, s *Site, path string, n int) ([]string, erro
 // ends. It follows a log across truncation and rotation: a log that
 // shrinks is read again from its start.
 func Follow(ctx context.Context, s *Site, files []wp.LogFile, signatures [][]byte, every time.Duration,
-	emit func(wp.LogFile, wp.LogLine)) error {
+	emit func(wp.LogFile, logsig.Line)) error {
 	cl, err := classifier(s, signatures)
 	if err != nil {
 		return err

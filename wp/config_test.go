@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wpfix/wpfix/wp/php"
 )
 
 // update rewrites golden files: go test ./wp -run TestConfigGolden -update
@@ -106,7 +107,7 @@ func TestConfigFields(t *testing.T) {
 		assert.False(t, *c.Debug)
 		assert.Nil(t, c.Multisite, "not defined")
 		assert.True(t, c.Constants["AUTH_KEY"].Redacted)
-		assert.Equal(t, Null(), c.Constants["AUTH_KEY"].Value)
+		assert.Equal(t, php.Null(), c.Constants["AUTH_KEY"].Value)
 		assert.Equal(t, 13, c.Constants["DB_NAME"].Line)
 		assert.Equal(t, []Unresolved{{Name: "ABSPATH", Line: 69, Expr: "__DIR__ . '/'"}}, c.Unresolved)
 	})
@@ -134,7 +135,7 @@ func TestConfigFields(t *testing.T) {
 		assert.Nil(t, c.DebugDisplay)
 		k, ok := c.Constants["WP_DEBUG_DISPLAY"]
 		require.True(t, ok, "null is defined, unlike not defined")
-		assert.Equal(t, KindNull, k.Value.Kind())
+		assert.Equal(t, php.KindNull, k.Value.Kind())
 	})
 }
 
@@ -221,9 +222,9 @@ func TestParseConfigNotPHP(t *testing.T) {
 // phpConstants runs PHP on file, catching what it throws (an undefined
 // function in an env-driven config), and returns the constants it
 // defined, its $table_prefix and whether the include ran to its end.
-func phpConstants(t *testing.T, file string) (map[string]Value, Value, bool) {
+func phpConstants(t *testing.T, file string) (map[string]php.Value, php.Value, bool) {
 	t.Helper()
-	php, err := exec.LookPath("php")
+	phpCLI, err := exec.LookPath("php")
 	if err != nil {
 		t.Skip("the php CLI is not installed; it is this test's oracle")
 	}
@@ -241,16 +242,16 @@ try { include $argv[1]; $done = true; } catch (Throwable $e) { }
 ob_end_clean();
 echo serialize([get_defined_constants(true)['user'] ?? [], $table_prefix ?? null, $done]);
 `
-	cmd := exec.Command(php, "-n", "-d", "error_reporting=0", "-d", "display_errors=0", "-r", code, filepath.Join(dir, "wp-config.php"))
+	cmd := exec.Command(phpCLI, "-n", "-d", "error_reporting=0", "-d", "display_errors=0", "-r", code, filepath.Join(dir, "wp-config.php"))
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")} // no WORDPRESS_DB_* from the test's environment
 	out, err := cmd.Output()
 	require.NoError(t, err)
-	v, err := Unserialize(out)
+	v, err := php.Unserialize(out)
 	require.NoError(t, err, "PHP's output: %q", out)
 	parts := v.Entries()
 	require.Len(t, parts, 3)
-	consts := map[string]Value{}
+	consts := map[string]php.Value{}
 	for _, e := range parts[0].Value.Entries() {
 		consts[e.Key.String()] = e.Value
 	}
@@ -421,108 +422,6 @@ func phpNumber(rng *rand.Rand) string {
 	return sign + strconv.FormatFloat(rng.Float64()*1000, 'f', rng.IntN(5), 64)
 }
 
-// TestFloatToStringMatchesPHP checks phpString on floats, which config
-// fields use, against PHP's (string) cast (php.ini's precision, 14).
-func TestFloatToStringMatchesPHP(t *testing.T) {
-	rng := rand.New(rand.NewPCG(9, 10))
-	var floats []float64
-	for range 2000 {
-		floats = append(floats, randomFloat(rng))
-	}
-	var prog strings.Builder
-	prog.WriteString("<?php\n$v = [\n")
-	for _, f := range floats {
-		prog.WriteString(phpExpr(Float(f)) + ",\n")
-	}
-	prog.WriteString("];\nforeach ($v as $x) { echo (string) $x, \"\\n\"; }\n")
-	out := strings.Split(strings.TrimSuffix(string(runPHP(t, prog.String())), "\n"), "\n")
-	require.Len(t, out, len(floats))
-	for i, f := range floats {
-		assert.Equal(t, out[i], phpString(Float(f)), "%v", f)
-	}
-}
-
-func TestParseDBHost(t *testing.T) {
-	tests := []struct {
-		in      string
-		network string
-		addr    string
-	}{
-		{"localhost", "unix", ""},
-		{"LocalHost", "unix", ""},
-		{"localhost:3307", "unix", ""}, // mysqlnd ignores the port for localhost
-		{"localhost:/var/run/mysqld/mysqld.sock", "unix", "/var/run/mysqld/mysqld.sock"},
-		{":/tmp/mysql.sock", "unix", "/tmp/mysql.sock"},
-		{"localhost:3307:/tmp/mysql.sock", "unix", "/tmp/mysql.sock"},
-		{":3307", "unix", ""}, // no host: mysqli's default host, localhost
-		{"db", "tcp", "db:3306"},
-		{"db.example.com", "tcp", "db.example.com:3306"},
-		{"db.example.com:3307", "tcp", "db.example.com:3307"},
-		{"127.0.0.1", "tcp", "127.0.0.1:3306"},
-		{"127.0.0.1:3307", "tcp", "127.0.0.1:3307"},
-		{"127.0.0.1:0", "tcp", "127.0.0.1:3306"}, // 0 is mysqli.default_port
-		{"127.0.0.1:03307", "tcp", "127.0.0.1:3307"},
-		{"10.0.0.5:/tmp/mysql.sock", "tcp", "10.0.0.5:3306"}, // a socket is only for localhost
-		{"::1", "tcp", "[::1]:3306"},
-		{"[::1]", "tcp", "[::1]:3306"},
-		{"[::1]:3307", "tcp", "[::1]:3307"},
-		{"fe80::1:2", "tcp", "[fe80::1:2]:3306"},
-		{"[2001:db8::5]:33060", "tcp", "[2001:db8::5]:33060"},
-		{"my_db-1", "tcp", "my_db-1:3306"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			a, err := ParseDBHost(tt.in)
-			require.NoError(t, err)
-			assert.Equal(t, DBAddress{Network: tt.network, Addr: tt.addr}, a)
-		})
-	}
-	for _, in := range []string{"", ":", "db:", "db:abc", "db:3306x", "db:-1", "db:+1", "db:65536", "db:99999999999999999999",
-		"[::1", "[::1]:", "[::1]x", "[::1]:abc", "::1%eth0", "::g", "[1.2.3.4]", "db/x", " db", "db ", "localhost:/", "user@db", "db\n"} {
-		t.Run("bad "+in, func(t *testing.T) {
-			_, err := ParseDBHost(in)
-			assert.ErrorIs(t, err, ErrBadDBHost)
-		})
-	}
-}
-
-func TestDBAddressString(t *testing.T) {
-	assert.Equal(t, "unix:(default socket)", DBAddress{Network: "unix"}.String())
-	assert.Equal(t, "unix:/tmp/s", DBAddress{Network: "unix", Addr: "/tmp/s"}.String())
-	assert.Equal(t, "tcp:db:3306", DBAddress{Network: "tcp", Addr: "db:3306"}.String())
-}
-
-func FuzzParseDBHost(f *testing.F) {
-	for _, s := range []string{"localhost", "localhost:3307", "db:3306", "[::1]:3306", "::1", ":/tmp/s", "localhost:/x:/y", "[", "]:", "::", "a:b:c"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		a, err := ParseDBHost(s)
-		if err != nil {
-			if !errors.Is(err, ErrBadDBHost) {
-				t.Fatalf("error does not wrap ErrBadDBHost: %v", err)
-			}
-			return
-		}
-		switch a.Network {
-		case "tcp":
-			host, port, err := net.SplitHostPort(a.Addr)
-			if err != nil || host == "" {
-				t.Fatalf("%q: bad tcp address %q: %v", s, a.Addr, err)
-			}
-			if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-				t.Fatalf("%q: bad port in %q", s, a.Addr)
-			}
-		case "unix":
-			if a.Addr != "" && !strings.HasPrefix(a.Addr, "/") {
-				t.Fatalf("%q: socket %q is not a path", s, a.Addr)
-			}
-		default:
-			t.Fatalf("%q: network %q", s, a.Network)
-		}
-	})
-}
-
 // renderConfig writes the literal constants of c as a wp-config.php of
 // single-quoted defines.
 func renderConfig(constants map[string]Constant) []byte {
@@ -586,4 +485,28 @@ func FuzzParseConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// assertSameValue checks that got is want; floats are compared bit for bit.
+func assertSameValue(t *testing.T, want, got php.Value, msg ...any) {
+	t.Helper()
+	if wf, ok := want.AsFloat(); ok {
+		gf, ok := got.AsFloat()
+		if assert.True(t, ok, msg...) {
+			assert.Equal(t, math.Float64bits(wf), math.Float64bits(gf), msg...)
+		}
+		return
+	}
+	assert.Equal(t, want, got, msg...)
+}
+
+// randomBytes returns a random string of up to maxLen pieces that PHP's
+// string literals treat specially.
+func randomBytes(rng *rand.Rand, maxLen int) string {
+	alphabet := []string{"a", "Z", "0", "7", " ", "'", `"`, `\`, "$", "{", "}", "\n", "\t", "x", "u", "é", "☕", "\x00", "\xff", "?>", "//", "#", "/*"}
+	var b strings.Builder
+	for range rng.IntN(maxLen + 1) {
+		b.WriteString(alphabet[rng.IntN(len(alphabet))])
+	}
+	return b.String()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/wpfix/wpfix/remote"
+	"github.com/wpfix/wpfix/wp/php"
 )
 
 // DB is a site's database, reached from its host: over SSH the database
@@ -170,14 +171,14 @@ func (d *DB) PausedExtensions(ctx context.Context) (map[string]map[string]string
 	}
 	out := map[string]map[string]string{}
 	for _, r := range rows {
-		v, err := Unserialize([]byte(r[0]))
+		v, err := php.Unserialize([]byte(r[0]))
 		if err != nil {
 			continue // not WordPress's: nothing to report
 		}
 		for _, kind := range v.Entries() {
 			for _, ext := range kind.Value.Entries() {
 				msg := ""
-				if m, ok := ext.Value.Get(StringKey("message")); ok {
+				if m, ok := ext.Value.Get(php.StringKey("message")); ok {
 					msg, _ = m.AsString()
 				}
 				if out[kind.Key.String()] == nil {

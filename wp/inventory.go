@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/wpfix/wpfix/remote"
+	"github.com/wpfix/wpfix/wp/php"
 )
 
 // Plugin is an installed plugin, as get_plugins finds it.
@@ -155,6 +156,14 @@ var dropinKinds = []struct {
 	{"blog-deleted.php", "Custom site deleted message", "multisite"},
 	{"blog-inactive.php", "Custom site inactive message", "multisite"},
 	{"blog-suspended.php", "Custom site suspended message", "multisite"},
+}
+
+// IsDropin reports whether file, a name in wp-content such as
+// "object-cache.php", is one of the drop-ins WordPress knows.
+func IsDropin(file string) bool {
+	return slices.ContainsFunc(dropinKinds, func(d struct{ File, Description, LoadedWhen string }) bool {
+		return d.File == file
+	})
 }
 
 // Dropin is a drop-in file present in wp-content.
@@ -314,11 +323,11 @@ func (s *Site) Inventory(ctx context.Context, db *DB) (*Inventory, error) {
 			return nil, err
 		}
 		if ok {
-			v, err := Unserialize([]byte(raw))
+			v, err := php.Unserialize([]byte(raw))
 			if err != nil {
 				return nil, fmt.Errorf("active_sitewide_plugins: %w", err)
 			}
-			m, err := IntMap(v)
+			m, err := php.IntMap(v)
 			if err != nil {
 				return nil, fmt.Errorf("active_sitewide_plugins: %w", err)
 			}
@@ -368,11 +377,11 @@ func stringListOption(name, raw string) ([]string, error) {
 	if raw == "" {
 		return nil, nil
 	}
-	v, err := Unserialize([]byte(raw))
+	v, err := php.Unserialize([]byte(raw))
 	if err != nil {
 		return nil, fmt.Errorf("option %s: %w", name, err)
 	}
-	list, err := StringList(v)
+	list, err := php.StringList(v)
 	if err != nil {
 		return nil, fmt.Errorf("option %s: %w", name, err)
 	}

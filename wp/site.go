@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/wpfix/wpfix/remote"
+	"github.com/wpfix/wpfix/wp/php"
 )
 
 // ErrNotWordPress reports a path that holds no WordPress install.
@@ -169,7 +170,7 @@ func (s *Site) Constant(name string) (value string, ok bool, err error) {
 		}
 		return "", true, nil
 	}
-	return phpString(c.Value), true, nil
+	return php.Strval(c.Value), true, nil
 }
 
 // pathExpr matches the path expressions wp-config.php files commonly use:

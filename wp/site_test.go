@@ -14,6 +14,7 @@ import (
 	"github.com/wpfix/wpfix/remote"
 	"github.com/wpfix/wpfix/remote/sshtest"
 	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/php"
 	"github.com/wpfix/wpfix/wp/wptest"
 )
 
@@ -120,7 +121,7 @@ func TestOptionsRoundTrip(t *testing.T) {
 			assert.True(t, ok)
 			assert.Equal(t, before, got)
 
-			value := string(wp.Serialize(wp.ListOf("größe/größe.php", "tab\there/x.php", `quote'"\back/y.php`,
+			value := string(php.Serialize(php.ListOf("größe/größe.php", "tab\there/x.php", `quote'"\back/y.php`,
 				"new\nline/z.php")))
 			require.NoError(t, db.SetOption(ctx, "wpfix_test", value))
 			raw, ok := st.Option(t, "wpfix_test")
@@ -340,7 +341,7 @@ func TestNetworkActivePlugins(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(b), "/* That's all",
 		"define( 'MULTISITE', true );\n/* That's all", 1)), 0o644))
-	sitemeta := wp.Serialize(wp.Array(wp.Entry{Key: wp.StringKey(net), Value: wp.Int(1700000000)}))
+	sitemeta := php.Serialize(php.Array(php.Entry{Key: php.StringKey(net), Value: php.Int(1700000000)}))
 	for _, q := range []string{
 		"CREATE TABLE wp_sitemeta (meta_id bigint AUTO_INCREMENT PRIMARY KEY, site_id bigint NOT NULL, meta_key varchar(255), meta_value longtext)",
 		"INSERT INTO wp_sitemeta (site_id, meta_key, meta_value) VALUES (1, 'active_sitewide_plugins', '" + string(sitemeta) + "')",
@@ -363,13 +364,13 @@ func TestNetworkActivePlugins(t *testing.T) {
 func TestPausedExtensions(t *testing.T) {
 	t.Parallel()
 	st, h := reaches[0].open(t, wptest.Options{})
-	paused := wp.Array(wp.Entry{Key: wp.StringKey("plugin"), Value: wp.Array(wp.Entry{Key: wp.StringKey("wptest-fatal"),
-		Value: wp.Array(
-			wp.Entry{Key: wp.StringKey("type"), Value: wp.Int(1)},
-			wp.Entry{Key: wp.StringKey("message"), Value: wp.String("Uncaught Error: Call to undefined function x()")},
+	paused := php.Array(php.Entry{Key: php.StringKey("plugin"), Value: php.Array(php.Entry{Key: php.StringKey("wptest-fatal"),
+		Value: php.Array(
+			php.Entry{Key: php.StringKey("type"), Value: php.Int(1)},
+			php.Entry{Key: php.StringKey("message"), Value: php.String("Uncaught Error: Call to undefined function x()")},
 		)})})
 	_, err := st.DB().Exec("INSERT INTO wp_options (option_name, option_value, autoload) VALUES (?, ?, 'no')",
-		"4f9c2b_paused_extensions", string(wp.Serialize(paused)))
+		"4f9c2b_paused_extensions", string(php.Serialize(paused)))
 	require.NoError(t, err)
 	ctx := context.Background()
 	_, db := openSite(t, h, st.Root)

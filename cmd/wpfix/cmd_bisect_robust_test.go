@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/php"
 	"github.com/wpfix/wpfix/wp/wptest"
 )
 
@@ -212,9 +213,9 @@ func TestBisectWithAdminVisiting(t *testing.T) {
 
 func activePlugins(t *testing.T, raw string) []string {
 	t.Helper()
-	v, err := wp.Unserialize([]byte(raw))
+	v, err := php.Unserialize([]byte(raw))
 	require.NoError(t, err)
-	list, err := wp.StringList(v)
+	list, err := php.StringList(v)
 	require.NoError(t, err)
 	return list
 }

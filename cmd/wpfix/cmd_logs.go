@@ -11,6 +11,7 @@ import (
 
 	"github.com/wpfix/wpfix/agent"
 	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/logsig"
 )
 
 // logsOptions are the flags of wpfix logs.
@@ -87,11 +88,11 @@ func runLogs(ctx context.Context, o logsOptions, g globalOptions, target string,
 	for _, sec := range rep.Logs {
 		files = append(files, sec.File)
 	}
-	return agent.Follow(ctx, site, files, sigs, time.Second, func(f wp.LogFile, l wp.LogLine) {
+	return agent.Follow(ctx, site, files, sigs, time.Second, func(f wp.LogFile, l logsig.Line) {
 		if g.JSON {
 			writeJSON(out, struct {
 				File string `json:"file"`
-				wp.LogLine
+				logsig.Line
 			}{f.Path, l}, jsonLine)
 			return
 		}
@@ -122,7 +123,7 @@ func printLogs(w io.Writer, rep *agent.LogsReport) {
 
 // formatLine is one log line as printed: its signature and blame first,
 // then the line itself, cleaned of control characters.
-func formatLine(l wp.LogLine) string {
+func formatLine(l logsig.Line) string {
 	prefix := ""
 	if l.Signature != "" {
 		prefix = "[" + l.Signature

@@ -12,14 +12,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/logsig"
 	"github.com/wpfix/wpfix/wp/wptest"
 )
 
 // logsReport is the part of `wpfix logs --json` the tests read.
 type logsReport struct {
 	Logs []struct {
-		File  wp.LogFile   `json:"file"`
-		Lines []wp.LogLine `json:"lines"`
+		File  wp.LogFile    `json:"file"`
+		Lines []logsig.Line `json:"lines"`
 	} `json:"logs"`
 	Blames []struct {
 		Kind, Name string
@@ -46,7 +47,7 @@ func TestLogs(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	var rep logsReport
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), r.stdout)
-	found := map[string]*wp.LogLine{}
+	found := map[string]*logsig.Line{}
 	paths := map[string]bool{}
 	for _, sec := range rep.Logs {
 		paths[sec.File.Path] = true
@@ -120,7 +121,7 @@ func TestLogsTimeout(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	var rep logsReport
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), r.stdout)
-	found := map[string]wp.LogLine{}
+	found := map[string]logsig.Line{}
 	for _, sec := range rep.Logs {
 		for _, l := range sec.Lines {
 			if l.Signature != "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/wpfix/wpfix/agent"
 	"github.com/wpfix/wpfix/remote"
 	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/logsig"
 )
 
 // globalOptions are the flags every command takes.
@@ -82,7 +83,7 @@ func (g *globalOptions) agentOptions(term *terminal) (agent.Options, error) {
 // signatures reads the log signatures of the config file: --config, else
 // $XDG_CONFIG_HOME/wpfix/wpfix.toml (~/.config/wpfix/wpfix.toml) when it
 // exists. The file is TOML; today it holds [[signature]] tables in the
-// schema of wp/signatures.toml. A file that is named and missing, or that
+// schema of wp/logsig/signatures.toml. A file that is named and missing, or that
 // does not parse, is a usage error naming the file and the line.
 func (g *globalOptions) signatures() ([][]byte, error) {
 	file, named := g.Config, g.Config != ""
@@ -103,8 +104,8 @@ func (g *globalOptions) signatures() ([][]byte, error) {
 	case err != nil:
 		return nil, usageErrorf("config: %v", err)
 	}
-	if _, err := wp.NewClassifier(b); err != nil {
-		var se *wp.SignatureError
+	if _, err := logsig.NewClassifier(b); err != nil {
+		var se *logsig.SignatureError
 		if errors.As(err, &se) {
 			where := file
 			if se.Line > 0 {

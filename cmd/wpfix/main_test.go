@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/logsig"
 )
 
 // wpfixBin is the binary under test, built once by TestMain.
@@ -271,7 +271,7 @@ func TestExampleConfig(t *testing.T) {
 	g := &globalOptions{Config: filepath.Join("..", "..", "configs", "wpfix.example.toml")}
 	sigs, err := g.signatures()
 	require.NoError(t, err)
-	cl, err := wp.NewClassifier(sigs...)
+	cl, err := logsig.NewClassifier(sigs...)
 	require.NoError(t, err)
 	assert.Equal(t, "shop-gateway-timeout",
 		cl.Classify("[23-Nov-2026 00:00:00 UTC] PHP Warning:  PaymentGateway: timeout after 30s in /var/www/wp-content/plugins/shop/pay.php on line 9").Signature)

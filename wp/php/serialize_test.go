@@ -1,4 +1,4 @@
-package wp
+package php
 
 import (
 	"encoding/base64"
