@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/wpfix/wpfix/remote"
 	"github.com/wpfix/wpfix/wp"
@@ -56,6 +57,9 @@ type Site struct {
 	DB     *wp.DB
 	// DBErr is why DB is nil, with Options.DBOptional.
 	DBErr error
+	// Log receives notable findings along the way (a server config that
+	// could not be read); Options.Remote.Logger, or nil for none.
+	Log *slog.Logger
 }
 
 // Open reaches target (a path, user@host:/path or ssh://…), finds the
@@ -69,7 +73,7 @@ func Open(ctx context.Context, target string, o Options) (*Site, error) {
 	if err != nil {
 		return nil, unreachable(err)
 	}
-	s := &Site{Target: t, Host: h}
+	s := &Site{Target: t, Host: h, Log: o.Remote.Logger}
 	if s.WP, err = wp.Find(ctx, h, t.Path, o.Site); err != nil {
 		h.Close()
 		if errors.Is(err, wp.ErrNotWordPress) || errors.Is(err, wp.ErrUnresolved) {

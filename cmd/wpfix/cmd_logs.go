@@ -10,6 +10,7 @@ import (
 
 	"github.com/wpfix/wpfix/agent"
 	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/server"
 )
 
 // logsOptions are the flags of wpfix logs.
@@ -67,12 +68,12 @@ count. Control characters in log lines never reach the terminal.`,
 			if !o.follow {
 				return nil
 			}
-			var files []wp.LogFile
+			var files []server.LogFile
 			for _, sec := range rep.Logs {
 				files = append(files, sec.File)
 			}
 			enc := json.NewEncoder(out)
-			return agent.Follow(cmd.Context(), site, files, sigs, time.Second, func(f wp.LogFile, l wp.LogLine) {
+			return agent.Follow(cmd.Context(), site, files, sigs, time.Second, func(f server.LogFile, l wp.LogLine) {
 				if g.JSON {
 					enc.Encode(struct {
 						File string `json:"file"`
