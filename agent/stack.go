@@ -21,7 +21,7 @@ func ReadStack(ctx context.Context, s *Site) (*server.Stack, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	for _, w := range st.Warnings {
-		log.Warn("server config: "+w.String(), "file", w.File, "line", w.Line, "directive", w.Directive, "problem", w.Message)
+		log.Warn("server config", "file", w.File, "line", w.Line, "directive", w.Directive, "problem", w.Message)
 	}
 	return st, nil
 }
