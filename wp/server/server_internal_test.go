@@ -534,3 +534,44 @@ func TestEmptyErrorLog(t *testing.T) {
 		conftest.CheckLogs(t, logs, reads)
 	}
 }
+
+// TestStackViews reads a host's stack once and asks it about two sites:
+// each sees its own server block's logs and pool as serving it, the other's
+// as not; Limits and Logs agree on the pool; the stack's warnings gather
+// every master's.
+func TestStackViews(t *testing.T) {
+	procs := []sysinfo.Process{
+		{PID: 10, Args: []string{"nginx: master process /usr/sbin/nginx"}},
+		{PID: 11, Args: []string{"php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)"}},
+	}
+	st := readStack(treeFiles(t, "debian"), procs, nil, func(int) map[string]string { return nil })
+	assert.True(t, st.Running(LogNginx) && st.Running(LogFPM) && !st.Running(LogApache))
+	serving := func(logs []LogFile) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range logs {
+			m[l.Path] = l.ServesSite
+		}
+		return m
+	}
+	example := serving(st.Logs("/var/www/example.com/public"))
+	assert.True(t, example["/var/log/nginx/example.com.error.log"])
+	assert.True(t, example["/var/log/php/example.error.log"], "the pool behind the server block's fastcgi_pass")
+	html := serving(st.Logs("/var/www/html"))
+	assert.False(t, html["/var/log/nginx/example.com.error.log"])
+	assert.False(t, html["/var/log/php/example.error.log"])
+
+	var pools []string
+	for _, p := range st.Limits("/var/www/example.com/public").Pools {
+		if p.ServesSite {
+			pools = append(pools, p.Name)
+		}
+	}
+	assert.Equal(t, []string{"example"}, pools)
+
+	broken := readStack(treeFiles(t, "debian"), []sysinfo.Process{{PID: 1, Args: []string{"nginx: master process /usr/sbin/nginx -c /etc/nginx/gone.conf"}}},
+		errors.New("no /proc"), nil)
+	assert.Equal(t, []Warning{
+		{File: "/proc", Message: "the running servers are unknown: no /proc"},
+		{File: "/etc/nginx/gone.conf", Message: "could not be read: no such file or directory"},
+	}, broken.Warnings)
+}
