@@ -58,8 +58,9 @@ type Site struct {
 	DB     *wp.DB
 	// DBErr is why DB is nil, with Options.DBOptional.
 	DBErr error
-	// Log receives warnings the reports do not carry (a host that cannot
-	// sync the journal); Open takes Options.Remote.Logger. nil is silence.
+	// Log receives warnings and notable findings the reports do not carry
+	// (a host that cannot sync the journal, a server config that could not
+	// be read); Open takes Options.Remote.Logger. nil is silence.
 	Log *slog.Logger
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wpfix/wpfix/remote"
+	"github.com/wpfix/wpfix/remote/sysinfo"
 	"github.com/wpfix/wpfix/wp"
 )
 
@@ -95,7 +96,7 @@ type DiagnoseReport struct {
 	DB       DBCheck        `json:"database"`
 	Limits   []Finding      `json:"limits"`
 	Logs     []LogSignature `json:"logs"`
-	Disk     *wp.Disk       `json:"disk,omitempty"`
+	Disk     *sysinfo.Disk  `json:"disk,omitempty"`
 	Causes   []Cause        `json:"causes"`
 	Notes    []string       `json:"notes,omitempty"`
 }
@@ -169,7 +170,10 @@ func Diagnose(ctx context.Context, s *Site, o DiagnoseOptions) (*DiagnoseReport,
 		rep.Versions.Server = rep.Origin.Server
 	}
 
-	if lim, err := Limits(ctx, s, LimitsOptions{NoHTTP: true}); err == nil {
+	// The host's servers, read once for the limits and the logs (which, if
+	// it failed, try again and say why).
+	stack, _ := ReadStack(ctx, s)
+	if lim, err := Limits(ctx, s, LimitsOptions{NoHTTP: true, Stack: stack}); err == nil {
 		rep.Limits = lim.Findings
 		rep.Disk = lim.Disk
 		if lim.CLI != nil {
@@ -179,7 +183,7 @@ func Diagnose(ctx context.Context, s *Site, o DiagnoseOptions) (*DiagnoseReport,
 		note("limits: %v", err)
 	}
 
-	if lr, err := Logs(ctx, s, LogsOptions{Lines: 2000, Since: o.Since, Now: o.Now, Signatures: o.Signatures}); err == nil {
+	if lr, err := Logs(ctx, s, LogsOptions{Lines: 2000, Since: o.Since, Now: o.Now, Signatures: o.Signatures, Stack: stack}); err == nil {
 		rep.Logs = logSignatures(lr)
 	} else {
 		note("logs: %v", err)

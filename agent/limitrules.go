@@ -6,30 +6,25 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/php"
+	"github.com/wpfix/wpfix/wp/server"
 )
 
-// limitValue is a PHP setting as the report knows it: read from the
-// running PHP, or else from the serving pool's config.
-type limitValue struct {
-	raw, where string
-	known      bool
-}
-
-// phpValue is what PHP under the web server runs with for name: the
-// helper's answer, else the pool's php.ini and php_(admin_)value.
-func phpValue(r *LimitsReport, pool *wp.FPMPool, name string) limitValue {
+// phpValue is what PHP under the web server runs with for name, and
+// where: the helper's answer ("PHP under the web server"), else the
+// pool's php.ini and php_(admin_)value. known is false when neither says.
+func phpValue(r *LimitsReport, pool *server.FPMPool, name string) (v server.Setting, known bool) {
 	if r.PHP != nil {
 		if v, ok := r.PHP.INI[name]; ok {
-			return limitValue{raw: v, where: "PHP under the web server", known: true}
+			return server.Setting{Value: v, File: "PHP under the web server"}, true
 		}
 	}
 	if pool != nil {
 		if s, ok := pool.PHP[name]; ok {
-			return limitValue{raw: s.Value, where: s.Source, known: true}
+			return s, true
 		}
 	}
-	return limitValue{}
+	return server.Setting{}, false
 }
 
 // servingPools are the pools that serve the site. When the configs do not
@@ -37,14 +32,14 @@ func phpValue(r *LimitsReport, pool *wp.FPMPool, name string) limitValue {
 // variable, a proxy in front), a lone pool is taken to; when the web server
 // is known and none of the pools is where it sends PHP, the site's pool is
 // not running and no other pool stands in for it.
-func servingPools(r *LimitsReport) []*wp.FPMPool {
-	var out []*wp.FPMPool
+func servingPools(r *LimitsReport) []*server.FPMPool {
+	var out []*server.FPMPool
 	for i := range r.Pools {
 		if r.Pools[i].ServesSite {
 			out = append(out, &r.Pools[i])
 		}
 	}
-	webKnown := slices.ContainsFunc(r.Web, func(w wp.WebTimeout) bool { return w.ServesSite })
+	webKnown := slices.ContainsFunc(r.Web, func(w server.WebTimeout) bool { return w.ServesSite })
 	if len(out) == 0 && len(r.Pools) == 1 && !webKnown {
 		out = append(out, &r.Pools[0])
 	}
@@ -73,12 +68,12 @@ func limitFindings(r *LimitsReport) []Finding {
 	add := func(f Finding) { out = append(out, f) }
 	pools := servingPools(r)
 	if len(pools) == 0 {
-		pools = []*wp.FPMPool{nil} // PHP's own values still count
+		pools = []*server.FPMPool{nil} // PHP's own values still count
 	}
 	for _, pool := range pools {
-		met := phpValue(r, pool, "max_execution_time")
-		metD, metOK := seconds(met.raw)
-		metOK = metOK && met.known
+		met, metKnown := phpValue(r, pool, "max_execution_time")
+		metD, metOK := seconds(met.Value)
+		metOK = metOK && metKnown
 		var rtt time.Duration
 		rttSrc := ""
 		if pool != nil {
@@ -88,7 +83,7 @@ func limitFindings(r *LimitsReport) []Finding {
 		case rtt > 0 && metOK && metD > 0 && rtt < metD:
 			add(Finding{ID: "fpm-terminate-below-execution", Severity: SeverityError,
 				Problem: fmt.Sprintf("php-fpm pool %s: request_terminate_timeout %s is below max_execution_time %s (%s)",
-					pool.Name, rtt, metD, met.where),
+					pool.Name, rtt, metD, met.Source()),
 				Consequence: "php-fpm kills a worker that PHP would still let run: the visitor gets 502 Bad Gateway, " +
 					"not PHP's \"Maximum execution time exceeded\", and PHP logs nothing of it",
 				Fix: fmt.Sprintf("raise request_terminate_timeout (%s) to at least %s, or lower max_execution_time below %s",
@@ -96,7 +91,7 @@ func limitFindings(r *LimitsReport) []Finding {
 		case rtt > 0 && metOK && metD == 0:
 			add(Finding{ID: "fpm-terminate-only-limit", Severity: SeverityWarning,
 				Problem: fmt.Sprintf("php-fpm pool %s: max_execution_time is 0 (%s), so request_terminate_timeout %s is the only time limit",
-					pool.Name, met.where, rtt),
+					pool.Name, met.Source(), rtt),
 				Consequence: "a slow request runs until php-fpm kills the worker: 502 Bad Gateway, with nothing in PHP's log",
 				Fix:         fmt.Sprintf("set max_execution_time a little below %s, so PHP stops first and says where", rtt)})
 		}
@@ -133,13 +128,14 @@ func limitFindings(r *LimitsReport) []Finding {
 		}
 	}
 
-	post, upload := phpValue(r, firstPool(pools), "post_max_size"), phpValue(r, firstPool(pools), "upload_max_filesize")
-	if p, ok := wp.ParseINISize(post.raw); ok && post.known && p > 0 {
-		if u, ok := wp.ParseINISize(upload.raw); ok && upload.known && u > p {
+	post, postKnown := phpValue(r, firstPool(pools), "post_max_size")
+	upload, uploadKnown := phpValue(r, firstPool(pools), "upload_max_filesize")
+	if p, ok := php.ParseINISize(post.Value); ok && postKnown && p > 0 {
+		if u, ok := php.ParseINISize(upload.Value); ok && uploadKnown && u > p {
 			add(Finding{ID: "post-below-upload", Severity: SeverityWarning,
-				Problem:     fmt.Sprintf("post_max_size %s is below upload_max_filesize %s", post.raw, upload.raw),
+				Problem:     fmt.Sprintf("post_max_size %s is below upload_max_filesize %s", post.Value, upload.Value),
 				Consequence: "an upload larger than post_max_size arrives with an empty form: WordPress shows a vague error, not the size limit",
-				Fix:         fmt.Sprintf("raise post_max_size to at least %s", upload.raw)})
+				Fix:         fmt.Sprintf("raise post_max_size to at least %s", upload.Value)})
 		}
 	}
 
@@ -147,12 +143,12 @@ func limitFindings(r *LimitsReport) []Finding {
 		switch pct := float64(d.Avail) / float64(d.Total) * 100; {
 		case d.Avail < 100<<20 || pct < 1:
 			add(Finding{ID: "disk-full", Severity: SeverityError,
-				Problem:     fmt.Sprintf("%s free of %s on %s (%.1f%%)", wp.FormatSize(roundMiB(d.Avail)), wp.FormatSize(roundMiB(d.Total)), d.MountedOn, pct),
+				Problem:     fmt.Sprintf("%s free of %s on %s (%.1f%%)", php.FormatSize(roundMiB(d.Avail)), php.FormatSize(roundMiB(d.Total)), d.MountedOn, pct),
 				Consequence: "uploads, caches, sessions and the database's writes fail; WordPress may show \"Error establishing a database connection\" or a white page",
 				Fix:         "free space on " + d.MountedOn + " (old backups, logs, cache folders) or grow the disk"})
 		case pct < 5:
 			add(Finding{ID: "disk-low", Severity: SeverityWarning,
-				Problem:     fmt.Sprintf("%s free of %s on %s (%.1f%%)", wp.FormatSize(roundMiB(d.Avail)), wp.FormatSize(roundMiB(d.Total)), d.MountedOn, pct),
+				Problem:     fmt.Sprintf("%s free of %s on %s (%.1f%%)", php.FormatSize(roundMiB(d.Avail)), php.FormatSize(roundMiB(d.Total)), d.MountedOn, pct),
 				Consequence: "a log, a backup or an update can fill it; then writes fail",
 				Fix:         "free space on " + d.MountedOn + " or grow the disk"})
 		}
@@ -165,7 +161,7 @@ func limitFindings(r *LimitsReport) []Finding {
 	}
 	if m := r.Memory; m != nil && m.Total > 0 && float64(m.Available) < float64(m.Total)*0.05 {
 		add(Finding{ID: "memory-low", Severity: SeverityWarning,
-			Problem:     fmt.Sprintf("%s of %s memory available", wp.FormatSize(roundMiB(m.Available)), wp.FormatSize(roundMiB(m.Total))),
+			Problem:     fmt.Sprintf("%s of %s memory available", php.FormatSize(roundMiB(m.Available)), php.FormatSize(roundMiB(m.Total))),
 			Consequence: "the kernel's OOM killer may kill PHP workers or the database: 502, or \"Error establishing a database connection\"",
 			Fix:         "find what holds the memory (ps aux --sort=-rss | head), lower pm.max_children, or add memory"})
 	}
@@ -174,7 +170,7 @@ func limitFindings(r *LimitsReport) []Finding {
 	return out
 }
 
-func firstPool(pools []*wp.FPMPool) *wp.FPMPool {
+func firstPool(pools []*server.FPMPool) *server.FPMPool {
 	if len(pools) == 0 {
 		return nil
 	}
@@ -186,7 +182,7 @@ func roundMiB(n int64) int64 { return (n + 1<<19) >> 20 << 20 }
 
 // memoryChangeable says whether a script may raise memory_limit: the
 // helper's answer, else whether the pool pins it with php_admin_value.
-func memoryChangeable(r *LimitsReport, pool *wp.FPMPool) (changeable, known bool) {
+func memoryChangeable(r *LimitsReport, pool *server.FPMPool) (changeable, known bool) {
 	if r.PHP != nil {
 		return r.PHP.MemoryLimitChangeable, true
 	}
@@ -199,10 +195,10 @@ func memoryChangeable(r *LimitsReport, pool *wp.FPMPool) (changeable, known bool
 }
 
 // memoryFinding flags a WP_MEMORY_LIMIT that WordPress cannot apply.
-func memoryFinding(r *LimitsReport, pool *wp.FPMPool) (Finding, bool) {
-	ml := phpValue(r, pool, "memory_limit")
-	limit, ok := wp.ParseINISize(ml.raw)
-	if !ok || !ml.known || limit < 0 {
+func memoryFinding(r *LimitsReport, pool *server.FPMPool) (Finding, bool) {
+	ml, mlKnown := phpValue(r, pool, "memory_limit")
+	limit, ok := php.ParseINISize(ml.Value)
+	if !ok || !mlKnown || limit < 0 {
 		return Finding{}, false
 	}
 	changeable, known := memoryChangeable(r, pool)
@@ -210,7 +206,7 @@ func memoryFinding(r *LimitsReport, pool *wp.FPMPool) (Finding, bool) {
 		return Finding{}, false // WordPress raises memory_limit itself
 	}
 	for _, c := range []struct {
-		s        wp.Setting
+		s        server.Setting
 		name     string
 		severity string
 		where    string
@@ -218,15 +214,15 @@ func memoryFinding(r *LimitsReport, pool *wp.FPMPool) (Finding, bool) {
 		{r.WordPress.MemoryLimit, "WP_MEMORY_LIMIT", SeverityError, "pages"},
 		{r.WordPress.MaxMemoryLimit, "WP_MAX_MEMORY_LIMIT", SeverityWarning, "the admin's heavy work (image editing, updates)"},
 	} {
-		want, ok := wp.ParseINISize(c.s.Value)
+		want, ok := php.ParseINISize(c.s.Value)
 		if !ok || (want >= 0 && want <= limit) {
 			continue
 		}
 		return Finding{ID: "wp-memory-above-php-limit", Severity: c.severity,
 			Problem: fmt.Sprintf("%s is %s (%s) but PHP's memory_limit is %s (%s) and may not be raised by a script",
-				c.name, c.s.Value, c.s.Source, ml.raw, ml.where),
+				c.name, c.s.Value, c.s.Source(), ml.Value, ml.Source()),
 			Consequence: fmt.Sprintf("WordPress cannot apply %s: %s that need more than %s die with \"Allowed memory size … exhausted\" (500, or 502 with some servers)",
-				c.name, c.where, ml.raw),
+				c.name, c.where, ml.Value),
 			Fix: fmt.Sprintf("raise memory_limit where it is pinned (php_admin_value[memory_limit] of the pool) to %s, or lower %s", c.s.Value, c.name)}, true
 	}
 	return Finding{}, false
@@ -234,17 +230,17 @@ func memoryFinding(r *LimitsReport, pool *wp.FPMPool) (Finding, bool) {
 
 // overcommitFinding flags a pool whose workers, each at its memory limit,
 // need more memory than the host has.
-func overcommitFinding(r *LimitsReport, pool *wp.FPMPool) (Finding, bool) {
+func overcommitFinding(r *LimitsReport, pool *server.FPMPool) (Finding, bool) {
 	if pool == nil || r.Memory == nil || r.Memory.Total <= 0 || pool.MaxChildren <= 0 {
 		return Finding{}, false
 	}
-	ml := phpValue(r, pool, "memory_limit")
-	limit, ok := wp.ParseINISize(ml.raw)
-	if !ok || !ml.known || limit <= 0 {
+	ml, mlKnown := phpValue(r, pool, "memory_limit")
+	limit, ok := php.ParseINISize(ml.Value)
+	if !ok || !mlKnown || limit <= 0 {
 		return Finding{}, false
 	}
 	if changeable, _ := memoryChangeable(r, pool); changeable {
-		if want, ok := wp.ParseINISize(r.WordPress.MemoryLimit.Value); ok && want > limit {
+		if want, ok := php.ParseINISize(r.WordPress.MemoryLimit.Value); ok && want > limit {
 			limit = want // WordPress raises it on every page
 		}
 	}
@@ -254,7 +250,7 @@ func overcommitFinding(r *LimitsReport, pool *wp.FPMPool) (Finding, bool) {
 	}
 	return Finding{ID: "pool-memory-overcommit", Severity: SeverityWarning,
 		Problem: fmt.Sprintf("php-fpm pool %s: pm.max_children %d × memory limit %s = %s, more than the host's %s of memory and swap",
-			pool.Name, pool.MaxChildren, wp.FormatSize(limit), wp.FormatSize(roundMiB(need)), wp.FormatSize(roundMiB(r.Memory.Total+r.Memory.SwapTotal))),
+			pool.Name, pool.MaxChildren, php.FormatSize(limit), php.FormatSize(roundMiB(need)), php.FormatSize(roundMiB(r.Memory.Total+r.Memory.SwapTotal))),
 		Consequence: "under load the workers can together use more memory than there is: the kernel's OOM killer kills them (signal 9) and the web server answers 502",
 		Fix:         fmt.Sprintf("lower pm.max_children (%s) so that workers × memory_limit fits, or lower memory_limit", where(pool.Sources["pm.max_children"]))}, true
 }

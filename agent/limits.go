@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/wpfix/wpfix/agent/journal"
+	"github.com/wpfix/wpfix/remote/sysinfo"
 	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/server"
 )
 
 // LimitsOptions say how wpfix limits reads a site.
@@ -22,6 +23,8 @@ type LimitsOptions struct {
 	NoHTTP bool
 	// Command names the run in the site's lock.
 	Command string
+	// Stack is the host's web stack already read (ReadStack); nil reads it.
+	Stack *server.Stack
 }
 
 // LimitsReport is the result of wpfix limits.
@@ -35,11 +38,14 @@ type LimitsReport struct {
 	// WordPress is what wp-config.php asks for.
 	WordPress WPMemory `json:"wordpress"`
 	// Pools and Web are what the running servers' configs say.
-	Pools []wp.FPMPool    `json:"pools"`
-	Web   []wp.WebTimeout `json:"web"`
+	Pools []server.FPMPool    `json:"pools"`
+	Web   []server.WebTimeout `json:"web"`
+	// Warnings are what the servers' configs held that could not be read,
+	// or that a server would refuse.
+	Warnings []server.Warning `json:"warnings,omitempty"`
 	// Disk is the filesystem that holds the site; Memory the host's.
-	Disk   *wp.Disk   `json:"disk,omitempty"`
-	Memory *wp.Memory `json:"memory,omitempty"`
+	Disk   *sysinfo.Disk   `json:"disk,omitempty"`
+	Memory *sysinfo.Memory `json:"memory,omitempty"`
 	// Findings are the conflicts found, errors first.
 	Findings []Finding `json:"findings"`
 	// Notes say what could not be read, and why.
@@ -50,7 +56,7 @@ type LimitsReport struct {
 type PHPRuntime struct {
 	Version string `json:"version"`
 	SAPI    string `json:"sapi"`
-	// INI holds the values of wp.LimitININames and a few more that explain
+	// INI holds the values of server.LimitININames and a few more that explain
 	// failures (display_errors, log_errors, error_log, opcache.enable …).
 	INI map[string]string `json:"ini"`
 	// MemoryLimitChangeable says whether a script may raise memory_limit,
@@ -70,8 +76,8 @@ type WPMemory struct {
 	// WP_MAX_MEMORY_LIMIT (admin, image work), with where each was set;
 	// empty when wp-config.php does not define it (WordPress then picks
 	// 40M, 64M on multisite, and 256M).
-	MemoryLimit    wp.Setting `json:"memory_limit"`
-	MaxMemoryLimit wp.Setting `json:"max_memory_limit"`
+	MemoryLimit    server.Setting `json:"memory_limit"`
+	MaxMemoryLimit server.Setting `json:"max_memory_limit"`
 }
 
 // Finding severities.
@@ -91,7 +97,7 @@ type Finding struct {
 }
 
 // iniReported are the PHP settings the helper reads.
-var iniReported = append(append([]string(nil), wp.LimitININames...),
+var iniReported = append(append([]string(nil), server.LimitININames...),
 	"display_errors", "log_errors", "error_log", "opcache.enable", "opcache.memory_consumption",
 	"opcache.validate_timestamps", "disable_functions", "default_socket_timeout")
 
@@ -168,13 +174,19 @@ func parseRuntime(body []byte, source string) (*PHPRuntime, error) {
 // journaled first, removed as soon as it has answered — to read the values
 // php-fpm really runs the site with.
 func Limits(ctx context.Context, s *Site, o LimitsOptions) (*LimitsReport, error) {
-	rep := &LimitsReport{Target: s.Target.String(), Pools: []wp.FPMPool{}, Web: []wp.WebTimeout{}, Findings: []Finding{}}
+	rep := &LimitsReport{Target: s.Target.String(), Pools: []server.FPMPool{}, Web: []server.WebTimeout{}, Findings: []Finding{}}
 	note := func(format string, a ...any) { rep.Notes = append(rep.Notes, fmt.Sprintf(format, a...)) }
 
-	if sc, err := wp.ServerLimits(ctx, s.WP); err != nil {
+	st := o.Stack
+	var err error
+	if st == nil {
+		st, err = ReadStack(ctx, s)
+	}
+	if err != nil {
 		note("the servers' configs could not be read: %v", err)
 	} else {
-		rep.Pools, rep.Web = sc.Pools, sc.Web
+		sc := st.Limits(s.WP.Root)
+		rep.Pools, rep.Web, rep.Warnings = sc.Pools, sc.Web, st.Warnings
 	}
 	if rt, err := cliRuntime(ctx, s); err != nil {
 		note("the host's php command could not be run: %v", err)
@@ -182,12 +194,12 @@ func Limits(ctx context.Context, s *Site, o LimitsOptions) (*LimitsReport, error
 		rep.CLI = rt
 	}
 	rep.WordPress = wpMemory(s.WP)
-	if d, err := wp.DiskSpace(ctx, s.Host, s.WP.Root); err != nil {
+	if d, err := sysinfo.DiskSpace(ctx, s.Host, s.WP.Root); err != nil {
 		note("free disk unknown: %v", err)
 	} else {
 		rep.Disk = &d
 	}
-	if m, err := wp.HostMemory(ctx, s.Host); err != nil {
+	if m, err := sysinfo.HostMemory(ctx, s.Host); err != nil {
 		note("free memory unknown: %v", err)
 	} else {
 		rep.Memory = &m
@@ -319,16 +331,16 @@ func cliRuntime(ctx context.Context, s *Site) (*PHPRuntime, error) {
 
 // wpMemory reads WP_MEMORY_LIMIT and WP_MAX_MEMORY_LIMIT from wp-config.php.
 func wpMemory(site *wp.Site) WPMemory {
-	get := func(name string) wp.Setting {
+	get := func(name string) server.Setting {
 		v, ok, err := site.Constant(name)
 		if err != nil || !ok {
-			return wp.Setting{}
+			return server.Setting{}
 		}
-		src := site.ConfigFile
+		s := server.Setting{Value: v, File: site.ConfigFile}
 		if c, ok := site.Config.Constants[name]; ok {
-			src += " line " + strconv.Itoa(c.Line)
+			s.Line = c.Line
 		}
-		return wp.Setting{Value: v, Source: src}
+		return s
 	}
 	return WPMemory{MemoryLimit: get("WP_MEMORY_LIMIT"), MaxMemoryLimit: get("WP_MAX_MEMORY_LIMIT")}
 }

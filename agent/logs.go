@@ -13,6 +13,7 @@ import (
 
 	"github.com/wpfix/wpfix/wp"
 	"github.com/wpfix/wpfix/wp/logsig"
+	"github.com/wpfix/wpfix/wp/server"
 )
 
 // LogsOptions say which lines of which logs to show.
@@ -30,12 +31,14 @@ type LogsOptions struct {
 	// All keeps the logs of servers that do not serve this site too
 	// (other sites' vhosts and pools on the same machine).
 	All bool
+	// Stack is the host's web stack already read (ReadStack); nil reads it.
+	Stack *server.Stack
 }
 
 // LogSection is what one log holds.
 type LogSection struct {
-	File  wp.LogFile    `json:"file"`
-	Lines []logsig.Line `json:"lines"`
+	File  server.LogFile `json:"file"`
+	Lines []logsig.Line  `json:"lines"`
 	// Error says why the log could not be read; its lines are then empty.
 	Error string `json:"error,omitempty"`
 }
@@ -71,7 +74,7 @@ func Logs(ctx context.Context, s *Site, o LogsOptions) (*LogsReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := logFiles(ctx, s, o.Files, o.All)
+	files, err := logFiles(ctx, s, o.Stack, o.Files, o.All)
 	if err != nil {
 		return nil, err
 	}
@@ -130,16 +133,23 @@ func classifier(s *Site, signatures [][]byte) (*logsig.Classifier, error) {
 	return cl, nil
 }
 
-// logFiles is what FindLogs finds plus the extra files named, each once:
-// only the logs known to serve this site, unless all, or unless none is
-// known to (a server whose config wpfix could not match to the site).
-func logFiles(ctx context.Context, s *Site, extra []string, all bool) ([]wp.LogFile, error) {
-	found, err := wp.FindLogs(ctx, s.WP)
+// logFiles is what the stack's site view finds (read now when st is nil)
+// plus the extra files named, each once: only the logs known to serve this
+// site, unless all, or unless none is known to (a server whose config
+// wpfix could not match to the site).
+func logFiles(ctx context.Context, s *Site, st *server.Stack, extra []string, all bool) ([]server.LogFile, error) {
+	var err error
+	if st == nil {
+		if st, err = ReadStack(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	found, err := st.SiteLogs(ctx, siteOf(s))
 	if err != nil {
 		return nil, err
 	}
 	if !all {
-		var served []wp.LogFile
+		var served []server.LogFile
 		for _, f := range found {
 			if f.ServesSite {
 				served = append(served, f)
@@ -150,14 +160,14 @@ func logFiles(ctx context.Context, s *Site, extra []string, all bool) ([]wp.LogF
 		}
 	}
 	for _, p := range extra {
-		if slices.ContainsFunc(found, func(f wp.LogFile) bool { return f.Path == p }) {
+		if slices.ContainsFunc(found, func(f server.LogFile) bool { return f.Path == p }) {
 			continue
 		}
 		fi, err := s.Host.Stat(ctx, p)
 		if err != nil {
 			return nil, badInput(fmt.Errorf("--log %s: %w", p, err))
 		}
-		found = append(found, wp.LogFile{Path: p, Kind: "given", Source: "--log", Size: fi.Size()})
+		found = append(found, server.LogFile{Path: p, Kind: "given", Source: "--log", Size: fi.Size()})
 	}
 	return found, nil
 }
@@ -191,8 +201,8 @@ func tailLines(ctx context.Context, s *Site, path string, n int) ([]string, erro
 // Follow prints new lines of the logs as they come, classified, until ctx
 // ends. It follows a log across truncation and rotation: a log that
 // shrinks is read again from its start.
-func Follow(ctx context.Context, s *Site, files []wp.LogFile, signatures [][]byte, every time.Duration,
-	emit func(wp.LogFile, logsig.Line)) error {
+func Follow(ctx context.Context, s *Site, files []server.LogFile, signatures [][]byte, every time.Duration,
+	emit func(server.LogFile, logsig.Line)) error {
 	cl, err := classifier(s, signatures)
 	if err != nil {
 		return err

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wpfix/wpfix/remote"
-	"github.com/wpfix/wpfix/wp"
 	"github.com/wpfix/wpfix/wp/logsig"
+	"github.com/wpfix/wpfix/wp/server"
 )
 
 // TestFollow follows a log as it grows, is truncated, and is rotated (moved
@@ -29,7 +29,7 @@ func TestFollow(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Follow(ctx, s, []wp.LogFile{{Path: log}}, nil, 20*time.Millisecond, func(_ wp.LogFile, l logsig.Line) {
+		done <- Follow(ctx, s, []server.LogFile{{Path: log}}, nil, 20*time.Millisecond, func(_ server.LogFile, l logsig.Line) {
 			mu.Lock()
 			got = append(got, l.Text)
 			mu.Unlock()

@@ -6,12 +6,12 @@
 // names one of them). It does not probe over HTTP or decide anything; that
 // is package agent's job.
 //
-// For now it also finds the site's logs (FindLogs), the limits its
-// servers' configs put on it (ServerLimits) and its host's free disk and
-// memory (DiskSpace, HostMemory).
-//
-// Below it: wp/php holds PHP's value model (serialize and unserialize) and
-// a lexer for PHP source, which know nothing of WordPress; wp/logsig
-// classifies log lines by signature and blames the extension they point
-// at; wp/wptest runs a real WordPress stack for the tests.
+// Below it: wp/php holds PHP's value model (serialize and unserialize), a
+// lexer for PHP source and PHP's INI reading, which know nothing of
+// WordPress; wp/logsig classifies log lines by signature and blames the
+// extension they point at; wp/server reads what the host's running web
+// servers and php-fpm configure for a site (its logs, its limits, each
+// value with its file and line, and warnings as data), once per host;
+// wp/wptest runs a real WordPress stack for the tests. The host's
+// processes, disk and memory are remote/sysinfo's.
 package wp

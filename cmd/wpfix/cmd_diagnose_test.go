@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wpfix/wpfix/agent"
+	"github.com/wpfix/wpfix/remote/sysinfo"
 	"github.com/wpfix/wpfix/wp"
 )
 
@@ -29,7 +30,7 @@ func TestDiagnoseReportGolden(t *testing.T) {
 				Blames: []wp.Extension{{Kind: wp.KindPlugin, Name: "slider"}}},
 			{Signature: "nginx-upstream-reset", Summary: "php-fpm closed the connection", Count: 3},
 		},
-		Disk:  &wp.Disk{MountedOn: "/", Total: 20 << 30, Avail: 1536 << 20},
+		Disk:  &sysinfo.Disk{MountedOn: "/", Total: 20 << 30, Avail: 1536 << 20},
 		Notes: []string{"php-fpm's slowlog is off"},
 		Causes: []agent.Cause{
 			{ID: "worker-died", Title: "PHP workers die while making the page", Score: 90,
@@ -45,7 +46,7 @@ func TestDiagnoseReportGolden(t *testing.T) {
 		DNS:      &agent.DNSCheck{Host: "127.0.0.1", IsIP: true},
 		Versions: agent.Versions{WordPress: "6.8.3"},
 		DB:       agent.DBCheck{Error: "dial tcp 127.0.0.1:3306: connection refused"},
-		Disk:     &wp.Disk{MountedOn: "/var", Total: 100 << 30, Avail: 4<<30 + 300<<20},
+		Disk:     &sysinfo.Disk{MountedOn: "/var", Total: 100 << 30, Avail: 4<<30 + 300<<20},
 	}
 	assertGoldens(t, "diagnose", map[string]func(io.Writer) error{
 		"broken":  func(w io.Writer) error { printDiagnose(w, broken); return nil },

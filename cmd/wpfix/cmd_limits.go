@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wpfix/wpfix/agent"
-	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/server"
 )
 
 // limitsOptions are the flags of wpfix limits.
@@ -91,12 +91,12 @@ func runLimits(ctx context.Context, o limitsOptions, g globalOptions, target str
 func printLimits(w io.Writer, r *agent.LimitsReport) {
 	p := func(format string, a ...any) { fmt.Fprint(w, clean(fmt.Sprintf(format, a...))+"\n") }
 	printRuntimes(w, r.PHP, r.CLI)
-	wpm := func(name string, s wp.Setting) {
+	wpm := func(name string, s server.Setting) {
 		if s.Value == "" {
 			p("  %-26s not set (WordPress's default)", name)
 			return
 		}
-		p("  %-26s %s (%s)", name, s.Value, s.Source)
+		p("  %-26s %s (%s)", name, s.Value, s.Source())
 	}
 	p("WordPress:")
 	wpm("WP_MEMORY_LIMIT", r.WordPress.MemoryLimit)
@@ -173,7 +173,7 @@ func printRuntimes(w io.Writer, web, cli *agent.PHPRuntime) {
 		}
 		return v
 	}
-	for _, name := range wp.LimitININames {
+	for _, name := range server.LimitININames {
 		fmt.Fprintln(tw, clean("  "+name+"\t"+value(web, name)+"\t"+value(cli, name)))
 	}
 	tw.Flush()

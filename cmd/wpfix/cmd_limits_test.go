@@ -6,7 +6,8 @@ import (
 	"time"
 
 	"github.com/wpfix/wpfix/agent"
-	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/remote/sysinfo"
+	"github.com/wpfix/wpfix/wp/server"
 )
 
 // TestLimitsReportGolden renders limits' report of a site whose limits
@@ -20,16 +21,16 @@ func TestLimitsReportGolden(t *testing.T) {
 	conflicts := &agent.LimitsReport{
 		PHP:       &agent.PHPRuntime{Version: "8.3.14", SAPI: "fpm-fcgi", User: "shop", INI: ini("64M")},
 		CLI:       &agent.PHPRuntime{Version: "8.3.14", SAPI: "cli", INI: ini("-1"), MemoryLimitChangeable: true},
-		WordPress: agent.WPMemory{MemoryLimit: wp.Setting{Value: "256M", Source: "/var/www/shop/wp-config.php line 3"}},
-		Pools: []wp.FPMPool{{Name: "shop", Master: "php-fpm8.3 (pid 812)", ServesSite: true, PM: wp.Setting{Value: "dynamic"},
+		WordPress: agent.WPMemory{MemoryLimit: server.Setting{Value: "256M", File: "/var/www/shop/wp-config.php", Line: 3}},
+		Pools: []server.FPMPool{{Name: "shop", Master: "php-fpm8.3 (pid 812)", ServesSite: true, PM: server.Setting{Value: "dynamic"},
 			MaxChildren: 4, MaxRequests: 500, RequestTerminateTimeout: 10 * time.Second}},
-		Web: []wp.WebTimeout{
+		Web: []server.WebTimeout{
 			{Server: "nginx", Directive: "fastcgi_read_timeout", Value: 5 * time.Second,
 				Source: "/etc/nginx/sites-enabled/shop line 22", ServesSite: true},
 			{Server: "nginx", Directive: "fastcgi_read_timeout", Value: time.Minute, ServesSite: false},
 		},
-		Disk:   &wp.Disk{MountedOn: "/", Total: 20 << 30, Avail: 1536 << 20},
-		Memory: &wp.Memory{Total: 2 << 30, Available: 700 << 20},
+		Disk:   &sysinfo.Disk{MountedOn: "/", Total: 20 << 30, Avail: 1536 << 20},
+		Memory: &sysinfo.Memory{Total: 2 << 30, Available: 700 << 20},
 		Findings: []agent.Finding{
 			{ID: "fpm-terminate-below-execution", Severity: agent.SeverityError,
 				Problem:     "php-fpm pool shop: request_terminate_timeout 10s is below max_execution_time 30s",
@@ -41,9 +42,9 @@ func TestLimitsReportGolden(t *testing.T) {
 	}
 	static := &agent.LimitsReport{
 		WordPress: agent.WPMemory{},
-		Pools: []wp.FPMPool{{Name: "www", Master: "php-fpm8.3 (pid 700)", PM: wp.Setting{Value: "ondemand"},
+		Pools: []server.FPMPool{{Name: "www", Master: "php-fpm8.3 (pid 700)", PM: server.Setting{Value: "ondemand"},
 			MaxChildren: 5}},
-		Web:   []wp.WebTimeout{{Server: "apache", Directive: "Timeout", Value: time.Minute, ServesSite: true}},
+		Web:   []server.WebTimeout{{Server: "apache", Directive: "Timeout", Value: time.Minute, ServesSite: true}},
 		Notes: []string{"--no-http: PHP's values under the web server are estimated from the pool's config and php.ini"},
 	}
 	assertGoldens(t, "limits", map[string]func(io.Writer) error{

@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wpfix/wpfix/agent"
-	"github.com/wpfix/wpfix/wp"
 	"github.com/wpfix/wpfix/wp/logsig"
+	"github.com/wpfix/wpfix/wp/server"
 )
 
 // logsOptions are the flags of wpfix logs.
@@ -84,11 +84,11 @@ func runLogs(ctx context.Context, o logsOptions, g globalOptions, target string,
 	if !o.Follow {
 		return nil
 	}
-	var files []wp.LogFile
+	var files []server.LogFile
 	for _, sec := range rep.Logs {
 		files = append(files, sec.File)
 	}
-	return agent.Follow(ctx, site, files, sigs, time.Second, func(f wp.LogFile, l logsig.Line) {
+	return agent.Follow(ctx, site, files, sigs, time.Second, func(f server.LogFile, l logsig.Line) {
 		if g.JSON {
 			writeJSON(out, struct {
 				File string `json:"file"`

@@ -13,14 +13,15 @@ import (
 
 	"github.com/wpfix/wpfix/wp"
 	"github.com/wpfix/wpfix/wp/logsig"
+	"github.com/wpfix/wpfix/wp/server"
 	"github.com/wpfix/wpfix/wp/wptest"
 )
 
 // logsReport is the part of `wpfix logs --json` the tests read.
 type logsReport struct {
 	Logs []struct {
-		File  wp.LogFile    `json:"file"`
-		Lines []logsig.Line `json:"lines"`
+		File  server.LogFile `json:"file"`
+		Lines []logsig.Line  `json:"lines"`
 	} `json:"logs"`
 	Blames []struct {
 		Kind, Name string

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"io"
 
-	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/php"
 )
 
 // jsonStyle is how a command's JSON is laid out; each command keeps the
@@ -57,5 +57,5 @@ func verdict(failed bool) error {
 // MiB ("1536M", "20G"): the form of memory_limit and of the findings that
 // agent writes, so one report says one size one way.
 func size(n int64) string {
-	return wp.FormatSize((n + 1<<19) >> 20 << 20)
+	return php.FormatSize((n + 1<<19) >> 20 << 20)
 }

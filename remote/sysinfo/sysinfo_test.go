@@ -1,4 +1,4 @@
-package wp_test
+package sysinfo_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wpfix/wpfix/remote"
-	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/remote/sysinfo"
 )
 
 func TestParseDF(t *testing.T) {
@@ -18,27 +18,27 @@ func TestParseDF(t *testing.T) {
 		name string
 		out  string
 		unit int64
-		want wp.Disk
+		want sysinfo.Disk
 		err  bool
 	}{
 		{name: "coreutils", unit: 1024,
 			out:  "Filesystem     1024-blocks     Used Available Capacity Mounted on\n/dev/sda1         41152736 30472364   8544712      79% /\n",
-			want: wp.Disk{Filesystem: "/dev/sda1", MountedOn: "/", Total: 41152736 * 1024, Used: 30472364 * 1024, Avail: 8544712 * 1024}},
+			want: sysinfo.Disk{Filesystem: "/dev/sda1", MountedOn: "/", Total: 41152736 * 1024, Used: 30472364 * 1024, Avail: 8544712 * 1024}},
 		{name: "spaces in names", unit: 1024,
 			out:  "Filesystem 1024-blocks Used Available Capacity Mounted on\nmy nas:/vol 1 100 40 60 40% /mnt/my  share\n",
-			want: wp.Disk{Filesystem: "my nas:/vol 1", MountedOn: "/mnt/my  share", Total: 102400, Used: 40960, Avail: 61440}},
+			want: sysinfo.Disk{Filesystem: "my nas:/vol 1", MountedOn: "/mnt/my  share", Total: 102400, Used: 40960, Avail: 61440}},
 		{name: "full", unit: 1024,
 			out:  "Filesystem 1024-blocks Used Available Capacity Mounted on\ntmpfs 1024 1024 0 100% /var/www\n",
-			want: wp.Disk{Filesystem: "tmpfs", MountedOn: "/var/www", Total: 1 << 20, Used: 1 << 20}},
+			want: sysinfo.Disk{Filesystem: "tmpfs", MountedOn: "/var/www", Total: 1 << 20, Used: 1 << 20}},
 		{name: "long name wrapped", unit: 1024,
 			out:  "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/mapper/vg0-a-very-long-logical-volume-name\n 2048 1024 1024 50% /srv\n",
-			want: wp.Disk{Filesystem: "/dev/mapper/vg0-a-very-long-logical-volume-name", MountedOn: "/srv", Total: 2 << 20, Used: 1 << 20, Avail: 1 << 20}},
+			want: sysinfo.Disk{Filesystem: "/dev/mapper/vg0-a-very-long-logical-volume-name", MountedOn: "/srv", Total: 2 << 20, Used: 1 << 20, Avail: 1 << 20}},
 		{name: "inodes", unit: 1,
 			out:  "Filesystem      Inodes  IUsed   IFree IUse% Mounted on\n/dev/sda1      2621440 412345 2209095   16% /\n",
-			want: wp.Disk{Filesystem: "/dev/sda1", MountedOn: "/", Total: 2621440, Used: 412345, Avail: 2209095}},
+			want: sysinfo.Disk{Filesystem: "/dev/sda1", MountedOn: "/", Total: 2621440, Used: 412345, Avail: 2209095}},
 		{name: "no inodes", unit: 1,
 			out:  "Filesystem Inodes IUsed IFree IUse% Mounted on\nbtrfs0 - - - - /\n",
-			want: wp.Disk{Filesystem: "btrfs0", MountedOn: "/"}},
+			want: sysinfo.Disk{Filesystem: "btrfs0", MountedOn: "/"}},
 		{name: "header only", out: "Filesystem 1024-blocks Used Available Capacity Mounted on\n", unit: 1024, err: true},
 		{name: "garbage", out: "df: /nope: No such file or directory\nno numbers here at all\n", unit: 1024, err: true},
 		{name: "overflow", unit: 1024, err: true,
@@ -46,7 +46,7 @@ func TestParseDF(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := wp.ParseDF([]byte(tt.out), tt.unit)
+			got, err := sysinfo.ParseDF([]byte(tt.out), tt.unit)
 			if tt.err {
 				assert.Error(t, err)
 				return
@@ -65,7 +65,7 @@ func FuzzParseDF(f *testing.F) {
 		if unit <= 0 {
 			unit = 1
 		}
-		d, err := wp.ParseDF([]byte(out), unit)
+		d, err := sysinfo.ParseDF([]byte(out), unit)
 		if err != nil {
 			return
 		}
@@ -79,15 +79,15 @@ func FuzzParseDF(f *testing.F) {
 }
 
 func TestParseMeminfo(t *testing.T) {
-	m, err := wp.ParseMeminfo([]byte("MemTotal:        8048576 kB\nMemFree:          123456 kB\nMemAvailable:    4024288 kB\nBuffers:           10000 kB\nSwapTotal:       1048572 kB\nSwapFree:         524286 kB\nHugePages_Total:       0\n"))
+	m, err := sysinfo.ParseMeminfo([]byte("MemTotal:        8048576 kB\nMemFree:          123456 kB\nMemAvailable:    4024288 kB\nBuffers:           10000 kB\nSwapTotal:       1048572 kB\nSwapFree:         524286 kB\nHugePages_Total:       0\n"))
 	require.NoError(t, err)
-	assert.Equal(t, wp.Memory{Total: 8048576 << 10, Available: 4024288 << 10, SwapTotal: 1048572 << 10, SwapFree: 524286 << 10}, m)
+	assert.Equal(t, sysinfo.Memory{Total: 8048576 << 10, Available: 4024288 << 10, SwapTotal: 1048572 << 10, SwapFree: 524286 << 10}, m)
 
-	old, err := wp.ParseMeminfo([]byte("MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 20 kB\nCached: 300 kB\n"))
+	old, err := sysinfo.ParseMeminfo([]byte("MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 20 kB\nCached: 300 kB\n"))
 	require.NoError(t, err)
 	assert.Equal(t, int64(420<<10), old.Available, "before MemAvailable: free, buffers and cache")
 
-	_, err = wp.ParseMeminfo([]byte("not meminfo\n"))
+	_, err = sysinfo.ParseMeminfo([]byte("not meminfo\n"))
 	assert.Error(t, err)
 }
 
@@ -95,7 +95,7 @@ func FuzzParseMeminfo(f *testing.F) {
 	f.Add("MemTotal: 1000 kB\nMemAvailable: 10 kB\n")
 	f.Add("MemTotal: -5 kB\n")
 	f.Fuzz(func(t *testing.T, in string) {
-		m, err := wp.ParseMeminfo([]byte(in))
+		m, err := sysinfo.ParseMeminfo([]byte(in))
 		if err != nil {
 			return
 		}
@@ -114,7 +114,7 @@ func TestHostResources(t *testing.T) {
 	ctx := context.Background()
 	h := remote.NewLocal()
 	dir := t.TempDir()
-	d, err := wp.DiskSpace(ctx, h, dir)
+	d, err := sysinfo.DiskSpace(ctx, h, dir)
 	require.NoError(t, err)
 	assert.Equal(t, dir, d.Path)
 	assert.Positive(t, d.Total)
@@ -122,10 +122,10 @@ func TestHostResources(t *testing.T) {
 	assert.NotEmpty(t, d.MountedOn)
 	assert.True(t, strings.HasPrefix(dir, d.MountedOn), "%s is on %s", dir, d.MountedOn)
 
-	_, err = wp.DiskSpace(ctx, h, "/no/such/folder")
+	_, err = sysinfo.DiskSpace(ctx, h, "/no/such/folder")
 	assert.ErrorContains(t, err, "df /no/such/folder")
 
-	m, err := wp.HostMemory(ctx, h)
+	m, err := sysinfo.HostMemory(ctx, h)
 	require.NoError(t, err)
 	assert.Positive(t, m.Total)
 	assert.LessOrEqual(t, m.Available, m.Total)

@@ -1,4 +1,4 @@
-package wp_test
+package server_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/server"
 	"github.com/wpfix/wpfix/wp/wptest"
 )
 
@@ -26,9 +27,10 @@ func TestServerLimits(t *testing.T) {
 			site, err := wp.Find(ctx, h, st.Root, wp.Options{})
 			require.NoError(t, err)
 			start := time.Now()
-			cfg, err := wp.ServerLimits(ctx, site)
+			stack, err := server.ReadStack(ctx, site.Host)
 			require.NoError(t, err)
-			t.Logf("ServerLimits on %s: %d pools, %d timeouts in %v", h.Name(), len(cfg.Pools), len(cfg.Web),
+			cfg := stack.Limits(site.Root)
+			t.Logf("Limits on %s: %d pools, %d timeouts in %v", h.Name(), len(cfg.Pools), len(cfg.Web),
 				time.Since(start).Round(time.Millisecond))
 			for _, p := range cfg.Pools {
 				t.Logf("  pool %v %s (%s) listen %s: pm %s, max_children %d, terminate %v", p.ServesSite, p.Name, p.Master,
@@ -58,12 +60,12 @@ func TestServerLimits(t *testing.T) {
 			assert.Empty(t, pool.Invalid)
 			ini := filepath.Join(dir, "php.ini")
 			assert.Equal(t, "128M", pool.PHP["memory_limit"].Value)
-			assert.Contains(t, pool.PHP["memory_limit"].Source, ini+" line ")
+			assert.Contains(t, pool.PHP["memory_limit"].Source(), ini+" line ")
 			assert.Equal(t, "30", pool.PHP["max_execution_time"].Value)
-			assert.Contains(t, pool.PHP["max_execution_time"].Source, ini+" line ")
-			assert.Equal(t, wp.PHPSetting{Value: "8M"}, pool.PHP["post_max_size"], "PHP's default")
+			assert.Contains(t, pool.PHP["max_execution_time"].Source(), ini+" line ")
+			assert.Equal(t, server.Setting{Value: "8M"}, pool.PHP["post_max_size"], "PHP's default")
 
-			var serving []wp.WebTimeout
+			var serving []server.WebTimeout
 			for _, w := range cfg.Web {
 				if w.ServesSite {
 					serving = append(serving, w)
@@ -79,7 +81,7 @@ func TestServerLimits(t *testing.T) {
 
 			cancelled, cancel := context.WithCancel(ctx)
 			cancel()
-			_, err = wp.ServerLimits(cancelled, site)
+			_, err = server.ReadStack(cancelled, site.Host)
 			assert.ErrorIs(t, err, context.Canceled)
 		})
 	}

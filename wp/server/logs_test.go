@@ -1,4 +1,4 @@
-package wp_test
+package server_test
 
 import (
 	"context"
@@ -17,21 +17,22 @@ import (
 	"github.com/wpfix/wpfix/remote"
 	"github.com/wpfix/wpfix/remote/proctest"
 	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/server"
 	"github.com/wpfix/wpfix/wp/wptest"
 )
 
 // findLogs finds the site at root and its logs, and checks what holds for
 // any answer: each path once, those serving the site first, sizes set.
-func findLogs(t *testing.T, h remote.Host, root string) map[string]wp.LogFile {
+func findLogs(t *testing.T, h remote.Host, root string) map[string]server.LogFile {
 	t.Helper()
 	ctx := context.Background()
 	site, err := wp.Find(ctx, h, root, wp.Options{})
 	require.NoError(t, err)
 	start := time.Now()
-	logs, err := wp.FindLogs(ctx, site)
+	logs, err := siteLogs(ctx, site)
 	require.NoError(t, err)
-	t.Logf("FindLogs on %s: %d logs in %v", h.Name(), len(logs), time.Since(start).Round(time.Millisecond))
-	byPath := map[string]wp.LogFile{}
+	t.Logf("SiteLogs on %s: %d logs in %v", h.Name(), len(logs), time.Since(start).Round(time.Millisecond))
+	byPath := map[string]server.LogFile{}
 	serving := true
 	for _, l := range logs {
 		t.Logf("  %v %-9s %s (%s)", l.ServesSite, l.Kind, l.Path, l.Source)
@@ -45,6 +46,22 @@ func findLogs(t *testing.T, h remote.Host, root string) map[string]wp.LogFile {
 		assert.NotEmpty(t, l.Source)
 	}
 	return byPath
+}
+
+// siteOf is what the stack's site view takes of a WordPress install.
+func siteOf(s *wp.Site) server.Site {
+	return server.Site{Root: s.Root, ContentDir: s.ContentDir, ConfigFile: s.ConfigFile,
+		DebugLog: s.Config.DebugLogFile(s.ContentDir)}
+}
+
+// siteLogs reads the site's host's stack and lists the site's logs, as
+// FindLogs did.
+func siteLogs(ctx context.Context, s *wp.Site) ([]server.LogFile, error) {
+	st, err := server.ReadStack(ctx, s.Host)
+	if err != nil {
+		return nil, err
+	}
+	return st.SiteLogs(ctx, siteOf(s))
 }
 
 // stackDir is the folder that holds a stack's configs and logs.
@@ -84,13 +101,13 @@ func TestFindLogs(t *testing.T) {
 				path, kind string
 				source     []string
 			}{
-				{st.NginxErrorLog, wp.LogNginx, []string{"nginx master, pid", filepath.Join(dir, "nginx.conf")}},
-				{st.FPMLog, wp.LogFPM, []string{"php-fpm master, pid", filepath.Join(dir, "php-fpm.conf")}},
-				{st.PHPErrorLog, wp.LogPHP, []string{"php-fpm master, pid", filepath.Join(dir, "php.ini")}},
-				{st.DebugLog, wp.LogWordPress, []string{"WP_DEBUG_LOG", filepath.Join(st.Root, "wp-config.php")}},
-				{cpanel, wp.LogCPanel, []string{"docroot"}},
-				{adminLog, wp.LogCPanel, []string{"wp-admin"}},
-				{userINILog, wp.LogPHP, []string{filepath.Join(st.Root, ".user.ini"), "line 2"}},
+				{st.NginxErrorLog, server.LogNginx, []string{"nginx master, pid", filepath.Join(dir, "nginx.conf")}},
+				{st.FPMLog, server.LogFPM, []string{"php-fpm master, pid", filepath.Join(dir, "php-fpm.conf")}},
+				{st.PHPErrorLog, server.LogPHP, []string{"php-fpm master, pid", filepath.Join(dir, "php.ini")}},
+				{st.DebugLog, server.LogWordPress, []string{"WP_DEBUG_LOG", filepath.Join(st.Root, "wp-config.php")}},
+				{cpanel, server.LogCPanel, []string{"docroot"}},
+				{adminLog, server.LogCPanel, []string{"wp-admin"}},
+				{userINILog, server.LogPHP, []string{filepath.Join(st.Root, ".user.ini"), "line 2"}},
 			}
 			for _, w := range want {
 				l, ok := logs[w.path]
@@ -196,7 +213,7 @@ IncludeOptional sites-enabled/*.conf
 
 			logs := findLogs(t, h, st.Root)
 			site := logs[filepath.Join(logDir, "site-error.log")]
-			assert.Equal(t, wp.LogApache, site.Kind)
+			assert.Equal(t, server.LogApache, site.Kind)
 			assert.True(t, site.ServesSite, "the virtual host with the docroot")
 			assert.Contains(t, site.Source, "ErrorLog in "+w.Path("sites-enabled", "site.conf")+" line 4 (apache2 master, pid")
 			assert.True(t, logs[filepath.Join(logDir, "error.log")].ServesSite, "the main server's, where child crashes go")
@@ -233,11 +250,11 @@ func TestFindLogsDocroot(t *testing.T) {
 	require.NoError(t, os.Mkdir(filepath.Join(root, "wp-content", "error_log"), 0o755)) // a folder, not a log
 
 	logs := findLogs(t, remote.NewLocal(), root)
-	assert.Equal(t, wp.LogFile{Path: filepath.Join(root, "logs", "wp.log"), Kind: wp.LogWordPress, Size: 1, ServesSite: true,
+	assert.Equal(t, server.LogFile{Path: filepath.Join(root, "logs", "wp.log"), Kind: server.LogWordPress, Size: 1, ServesSite: true,
 		Source: "WP_DEBUG_LOG in " + filepath.Join(root, "wp-config.php")}, logs[filepath.Join(root, "logs", "wp.log")],
 		"relative to the docroot")
 	cp := logs[filepath.Join(root, "error_log")]
-	assert.Equal(t, wp.LogCPanel, cp.Kind)
+	assert.Equal(t, server.LogCPanel, cp.Kind)
 	assert.Equal(t, int64(len("PHP Fatal error: y\n")), cp.Size)
 	assert.NotContains(t, logs, filepath.Join(root, "wp-admin", "error_log"), "not there")
 	assert.NotContains(t, logs, filepath.Join(root, "wp-content", "error_log"), "a folder")
@@ -251,7 +268,12 @@ func TestFindLogsCancelled(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	logs, err := wp.FindLogs(ctx, site)
+	logs, err := siteLogs(ctx, site)
+	assert.True(t, errors.Is(err, context.Canceled), "%v", err)
+	assert.Nil(t, logs)
+	st, err := server.ReadStack(context.Background(), site.Host)
+	require.NoError(t, err)
+	logs, err = st.SiteLogs(ctx, siteOf(site))
 	assert.True(t, errors.Is(err, context.Canceled), "%v", err)
 	assert.Nil(t, logs)
 }

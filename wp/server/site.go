@@ -1,0 +1,172 @@
+package server
+
+import (
+	"context"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/wpfix/wpfix/remote"
+	"github.com/wpfix/wpfix/wp/server/conf"
+)
+
+// Site is what SiteLogs takes of a WordPress install: its folders, and
+// the debug.log its wp-config.php sets.
+type Site struct {
+	// Root is the docroot, where the site's scripts run; ContentDir is
+	// wp-content.
+	Root, ContentDir string
+	// DebugLog is the log WP_DEBUG_LOG sets, relative to Root when not
+	// absolute; "" when WordPress logs nothing of its own.
+	DebugLog string
+	// ConfigFile is the wp-config.php that sets it, for the source.
+	ConfigFile string
+}
+
+// SiteLogs lists the logs that may hold the site's errors: only files that
+// exist, are regular and are readable, each path once, those known to
+// serve the site first, then in the order of the list below. It looks, all
+// through the stack's host:
+//
+//  1. at WordPress's debug.log, as wp-config.php sets it;
+//  2. at the error_log of a .user.ini in the docroot, and at cPanel-style
+//     error_log files in the docroot, wp-admin and wp-content;
+//  3. at what the running servers' configs name (Logs);
+//  4. at the error_log of the host's PHP CLI (php -r);
+//  5. at the usual places of a server kind none of whose masters was seen
+//     running: /var/log/nginx/error.log, /var/log/apache2/error.log,
+//     /var/log/httpd/error_log, /var/log/php*-fpm.log, /var/log/php-fpm/*.log.
+//
+// An unreadable source is skipped, never fatal: the only error is the
+// context's.
+func (st *Stack) SiteLogs(ctx context.Context, site Site) ([]LogFile, error) {
+	f := &siteLogs{ctx: ctx, st: st, site: site, files: conf.NewFiles(remote.FS(ctx, st.host))}
+	f.wordpress()
+	f.docroot()
+	st.serverLogs(&f.list, site.Root)
+	f.phpCLI()
+	f.usualPlaces()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	logs := f.existing()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return logs, nil
+}
+
+// siteLogs collects one site's candidate logs.
+type siteLogs struct {
+	ctx   context.Context
+	st    *Stack
+	site  Site
+	files *conf.Files
+	list  logList
+}
+
+func (f *siteLogs) wordpress() {
+	p := f.site.DebugLog
+	if p == "" {
+		return
+	}
+	if !path.IsAbs(p) {
+		p = path.Join(f.site.Root, p) // PHP's working directory: the docroot, for index.php
+	}
+	f.list.add(LogFile{Path: p, Kind: LogWordPress, Source: "WP_DEBUG_LOG in " + f.site.ConfigFile, ServesSite: true})
+}
+
+// docroot looks at what sits beside the site's scripts: a .user.ini's
+// error_log and cPanel's error_log files.
+func (f *siteLogs) docroot() {
+	inis, _ := conf.ReadINI(f.files, []string{path.Join(f.site.Root, ".user.ini")})
+	if l, ok := conf.INILog(inis, f.site.Root); ok {
+		l.ServesSite = true
+		f.list.add(l)
+	}
+	for _, d := range []struct{ dir, what string }{
+		{f.site.Root, "the docroot"}, {path.Join(f.site.Root, "wp-admin"), "wp-admin"}, {f.site.ContentDir, "wp-content"},
+	} {
+		f.list.add(LogFile{Path: path.Join(d.dir, "error_log"), Kind: LogCPanel, ServesSite: true,
+			Source: "error_log file in " + d.what + " (PHP's log beside the script, as cPanel sets it)"})
+	}
+}
+
+// phpCLI asks the host's PHP CLI for its error_log: not the web server's
+// PHP, but often the same settings, and what wp-cron run from cron uses.
+func (f *siteLogs) phpCLI() {
+	out, err := f.st.host.Exec(f.ctx, []string{"php", "-r", `echo ini_get("error_log");`}, nil)
+	if err != nil {
+		return
+	}
+	// the last line: a chatty shell start-up file may print before php
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	v := strings.TrimSpace(lines[len(lines)-1])
+	if v == "" || conf.IsSyslog(v) {
+		return
+	}
+	f.list.add(LogFile{Path: conf.Resolve(f.site.Root, v), Kind: LogPHP, Source: "error_log of the host's PHP CLI (php -r)"})
+}
+
+// usualLogs are where distributions put the servers' logs, by kind.
+var usualLogs = []struct{ kind, pattern string }{
+	{LogNginx, "/var/log/nginx/error.log"},
+	{LogApache, "/var/log/apache2/error.log"},
+	{LogApache, "/var/log/httpd/error_log"},
+	{LogFPM, "/var/log/php*-fpm.log"},
+	{LogFPM, "/var/log/php-fpm/*.log"},
+}
+
+// usualPlaces adds the usual logs of the kinds of server not seen running:
+// a running master's config says where its logs are.
+func (f *siteLogs) usualPlaces() {
+	for _, u := range usualLogs {
+		if f.st.Running(u.kind) {
+			continue
+		}
+		for _, p := range f.files.Glob(u.pattern) {
+			f.list.add(LogFile{Path: p, Kind: u.kind, Source: "usual place for " + u.kind})
+		}
+	}
+}
+
+// existing keeps the candidates that are readable regular files, with
+// their sizes, those that serve the site first.
+func (f *siteLogs) existing() []LogFile {
+	found := f.list.found
+	keep := make([]bool, len(found))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	h := f.st.host
+	for i := range found {
+		l := &found[i]
+		if strings.HasPrefix(l.Path, "/dev/") || strings.HasPrefix(l.Path, "/proc/") {
+			continue // a terminal, a pipe, or wpfix's own descriptors
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fi, err := h.Stat(f.ctx, l.Path)
+			if err != nil || !fi.Mode().IsRegular() {
+				return
+			}
+			if _, err := h.ReadHead(f.ctx, l.Path, 1); err != nil {
+				return
+			}
+			l.Size = fi.Size()
+			keep[i] = true
+		}()
+	}
+	wg.Wait()
+	var out []LogFile
+	for i, l := range found {
+		if keep[i] {
+			out = append(out, l)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ServesSite && !out[j].ServesSite })
+	return out
+}
