@@ -3,10 +3,8 @@ package server
 import (
 	"sort"
 
-	"github.com/wpfix/wpfix/wp/server/apache"
 	"github.com/wpfix/wpfix/wp/server/conf"
 	"github.com/wpfix/wpfix/wp/server/fpm"
-	"github.com/wpfix/wpfix/wp/server/nginx"
 )
 
 // FPMPool is a php-fpm pool and its limits (see fpm.Pool).
@@ -53,14 +51,10 @@ func (st *Stack) Limits(docroot string) *Limits {
 	seen := map[WebTimeout]bool{}
 	// web servers first, for they say where the site's PHP requests go
 	for _, m := range st.masters {
-		var web []WebTimeout
-		var to []conf.Target
-		switch m.kind {
-		case nginx.Kind:
-			web, to = m.nginx.Timeouts(docroot)
-		case apache.Kind:
-			web, to = m.apache.Timeouts(docroot)
+		if m.web == nil {
+			continue
 		}
+		web, to := m.web.Timeouts(docroot)
 		targets = append(targets, to...)
 		for _, w := range web {
 			if !seen[w] {
@@ -70,7 +64,7 @@ func (st *Stack) Limits(docroot string) *Limits {
 		}
 	}
 	for _, m := range st.masters {
-		if m.kind == fpm.Kind {
+		if m.fpm != nil {
 			cfg.Pools = append(cfg.Pools, m.fpm.Pools(targets)...)
 		}
 	}

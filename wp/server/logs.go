@@ -85,25 +85,23 @@ func (st *Stack) serverLogs(f *logList, docroot string) {
 	var targets []conf.Target
 	apacheServes, apacheFCGI := false, false
 	for _, m := range st.masters {
-		switch m.kind {
-		case nginx.Kind:
-			res := m.nginx.Logs(docroot)
-			for _, l := range res.Logs {
-				f.add(l)
-			}
-			targets = append(targets, res.Targets...)
-		case apache.Kind:
-			res := m.apache.Logs(docroot)
-			for _, l := range res.Logs {
-				f.add(l)
+		if m.web == nil {
+			continue
+		}
+		res := m.web.Logs(docroot)
+		for _, l := range res.Logs {
+			f.add(l)
+			if m.kind == apache.Kind {
 				apacheServes = apacheServes || l.ServesSite
 			}
-			apacheFCGI = apacheFCGI || len(res.Targets) > 0
-			targets = append(targets, res.Targets...)
 		}
+		if m.kind == apache.Kind {
+			apacheFCGI = apacheFCGI || len(res.Targets) > 0
+		}
+		targets = append(targets, res.Targets...)
 	}
 	for _, m := range st.masters {
-		if m.kind == fpm.Kind {
+		if m.fpm != nil {
 			for _, l := range m.fpm.Logs(docroot, targets).Logs {
 				f.add(l)
 			}

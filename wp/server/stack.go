@@ -45,13 +45,27 @@ type Stack struct {
 	Warnings []Warning
 }
 
-// master is a running master and its config as read.
+// master is a running master and its config as read: a web server's or
+// php-fpm's.
 type master struct {
-	kind   string // nginx.Kind, apache.Kind or fpm.Kind
-	nginx  *nginx.Config
-	apache *apache.Config
-	fpm    *fpm.Config
+	kind string      // nginx.Kind, apache.Kind or fpm.Kind
+	web  webServer   // nginx or Apache; nil for php-fpm
+	fpm  *fpm.Config // php-fpm; nil for a web server
 }
+
+// webServer is what the stack asks of a web server's config, whatever its
+// kind: the logs it names for a docroot and where it sends the docroot's
+// PHP, and how long it waits for PHP. A new kind of web server is one
+// reader that implements it, and one case in mastersOf and read.
+type webServer interface {
+	Logs(docroot string) conf.Result
+	Timeouts(docroot string) ([]WebTimeout, []conf.Target)
+}
+
+var (
+	_ webServer = (*nginx.Config)(nil)
+	_ webServer = (*apache.Config)(nil)
+)
 
 // ReadStack finds the masters of the servers running on a Linux host (it
 // reads /proc/*/cmdline, and the environment of an Apache master when it
@@ -89,11 +103,11 @@ func (st *Stack) read(files *conf.Files, cmds []command) {
 		switch {
 		case m.nginx != nil:
 			c := nginx.Read(files, *m.nginx)
-			st.masters = append(st.masters, master{kind: m.kind, nginx: c})
+			st.masters = append(st.masters, master{kind: m.kind, web: c})
 			st.Warnings = append(st.Warnings, c.Warnings...)
 		case m.apache != nil:
 			c := apache.Read(files, *m.apache)
-			st.masters = append(st.masters, master{kind: m.kind, apache: c})
+			st.masters = append(st.masters, master{kind: m.kind, web: c})
 			st.Warnings = append(st.Warnings, c.Warnings...)
 		case m.fpm != nil:
 			c := fpm.Read(files, *m.fpm)

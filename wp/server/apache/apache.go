@@ -181,13 +181,8 @@ func (a *Config) Logs(docroot string) Result {
 	return res
 }
 
-// Result is what a server's config says for one docroot: the logs it
-// names, those serving the docroot marked, and where it sends the site's
-// PHP requests.
-type Result struct {
-	Logs    []conf.LogFile
-	Targets []conf.Target
-}
+// Result is what the config says for one docroot (see conf.Result).
+type Result = conf.Result
 
 // Read reads an Apache master's config, with its includes, the ServerRoot
 // and config the command line leaves out filled in. Paths are relative to

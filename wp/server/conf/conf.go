@@ -164,6 +164,14 @@ type LogFile struct {
 	ServesSite bool `json:"serves_site"`
 }
 
+// Result is what a web server's config says for one docroot: the logs it
+// names, those serving the docroot marked, and where it sends the site's
+// PHP requests.
+type Result struct {
+	Logs    []LogFile
+	Targets []Target
+}
+
 // WebTimeout is how long a web server waits for PHP to answer a request.
 type WebTimeout struct {
 	// Server is "nginx" or "apache".

@@ -134,13 +134,8 @@ type Config struct {
 	Warnings []conf.Warning
 }
 
-// Result is what a server's config says for one docroot: the logs it
-// names, those serving the docroot marked, and where it sends the site's
-// PHP requests.
-type Result struct {
-	Logs    []conf.LogFile
-	Targets []conf.Target
-}
+// Result is what the config says for one docroot (see conf.Result).
+type Result = conf.Result
 
 // Read reads an nginx master's config, with its includes and -g, the
 // paths the command line leaves out filled in. nginx resolves include
