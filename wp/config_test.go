@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -22,27 +21,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wpfix/wpfix/wp/php"
+	"github.com/wpfix/wpfix/wp/wptest/golden"
 )
-
-// update rewrites golden files: go test ./wp -run TestConfigGolden -update
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
-
-// assertGolden compares v, as indented JSON, with the golden file, which
-// -update rewrites first; test names the test to run with -update. It
-// returns the JSON.
-func assertGolden(t *testing.T, golden, test string, v any) []byte {
-	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	require.NoError(t, err)
-	got = append(got, '\n')
-	if *update {
-		require.NoError(t, os.WriteFile(golden, got, 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err, "run go test ./wp -run %s -update to write it", test)
-	assert.Equal(t, string(want), string(got))
-	return got
-}
 
 // configFiles returns the config test inputs.
 func configFiles(t *testing.T) []string {
@@ -62,7 +42,7 @@ func TestConfigGolden(t *testing.T) {
 			require.NoError(t, err)
 			c, err := ParseConfig(src)
 			require.NoError(t, err)
-			got := assertGolden(t, strings.TrimSuffix(file, ".php")+".golden.json", "TestConfigGolden", c)
+			got := golden.AssertJSON(t, strings.TrimSuffix(file, ".php")+".golden.json", c)
 			if c.DBPassword != "" {
 				assert.Contains(t, string(got), `"db_password": "[REDACTED]"`)
 				assert.NotContains(t, string(got), c.DBPassword.Reveal())

@@ -1,7 +1,5 @@
 package wp
 
-import "testing"
-
 // ClientOptionFile is the option file holding the password while a DB
 // reached through the host's mysql client is open, "" otherwise.
 func ClientOptionFile(db *DB) string {
@@ -9,11 +7,4 @@ func ClientOptionFile(db *DB) string {
 		return c.defaults
 	}
 	return ""
-}
-
-// AssertGolden is assertGolden, for the package's external tests: one
-// -update flag and one way to compare with a golden file.
-func AssertGolden(t *testing.T, golden, test string, v any) []byte {
-	t.Helper()
-	return assertGolden(t, golden, test, v)
 }

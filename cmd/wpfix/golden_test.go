@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,26 +11,18 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wpfix/wpfix/wp/wptest/golden"
 )
 
-// update rewrites the golden files: go test ./cmd/wpfix -run Golden -update
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
-
 // assertGolden renders a report with print, the function its command
-// prints it with, and compares the text with testdata/NAME.golden;
-// -update rewrites the file first.
+// prints it with, and compares the text with testdata/NAME.golden
+// (go test ./cmd/wpfix -run Golden -update rewrites the files).
 func assertGolden(t *testing.T, name string, print func(io.Writer) error) {
 	t.Helper()
 	var got bytes.Buffer
 	require.NoError(t, print(&got))
-	golden := filepath.Join("testdata", name+".golden")
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
-		require.NoError(t, os.WriteFile(golden, got.Bytes(), 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err, "run go test ./cmd/wpfix -run %s -update to write it", t.Name())
-	assert.Equal(t, string(want), got.String())
+	golden.Assert(t, filepath.Join("testdata", name+".golden"), got.Bytes())
 }
 
 // assertGoldens checks each report of cases against testdata/DIR/NAME.golden,

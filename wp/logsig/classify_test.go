@@ -1,9 +1,7 @@
 package logsig_test
 
 import (
-	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/wpfix/wpfix/wp"
 	"github.com/wpfix/wpfix/wp/logsig"
+	"github.com/wpfix/wpfix/wp/wptest/golden"
 )
 
 // goldenClassifier classifies the test logs: the built-in signatures, and a
@@ -60,7 +59,8 @@ type goldenLine struct {
 	Count     int           `json:"count"`
 }
 
-func golden(lines []logsig.Line) []goldenLine {
+// goldenLines is lines as the golden files hold them.
+func goldenLines(lines []logsig.Line) []goldenLine {
 	out := make([]goldenLine, len(lines))
 	for i, l := range lines {
 		g := goldenLine{Text: l.Text, Signature: l.Signature, Category: l.Category, Severity: l.Severity,
@@ -75,24 +75,6 @@ func golden(lines []logsig.Line) []goldenLine {
 		out[i] = g
 	}
 	return out
-}
-
-// update rewrites the golden files: go test ./wp/logsig -run TestLogClassifyGolden -update
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
-
-// assertGolden compares v, as indented JSON, with the golden file, which
-// -update rewrites first; test names the test to run with -update.
-func assertGolden(t *testing.T, golden, test string, v any) {
-	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	require.NoError(t, err)
-	got = append(got, '\n')
-	if *update {
-		require.NoError(t, os.WriteFile(golden, got, 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err, "run go test ./wp/logsig -run %s -update to write it", test)
-	assert.Equal(t, string(want), string(got))
 }
 
 // TestLogClassifyGolden classifies each testdata/logs/*.log and compares
@@ -110,10 +92,10 @@ func TestLogClassifyGolden(t *testing.T) {
 				}
 				lines = append(lines, c)
 			}
-			assertGolden(t, strings.TrimSuffix(file, ".log")+".golden.json", "TestLogClassifyGolden", struct {
+			golden.AssertJSON(t, strings.TrimSuffix(file, ".log")+".golden.json", struct {
 				Lines  []goldenLine `json:"lines"`
 				Folded []goldenLine `json:"folded"`
-			}{golden(lines), golden(logsig.Fold(lines))})
+			}{goldenLines(lines), goldenLines(logsig.Fold(lines))})
 		})
 	}
 }

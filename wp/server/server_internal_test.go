@@ -1,10 +1,7 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -21,25 +18,8 @@ import (
 	"github.com/wpfix/wpfix/wp/server/fpm"
 	"github.com/wpfix/wpfix/wp/server/internal/conftest"
 	"github.com/wpfix/wpfix/wp/server/nginx"
+	"github.com/wpfix/wpfix/wp/wptest/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
-
-// assertGolden compares v, as indented JSON, with the golden file (-update
-// rewrites it) and returns what it wrote.
-func assertGolden(t *testing.T, golden, test string, v any) []byte {
-	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	require.NoError(t, err)
-	got = append(got, '\n')
-	if *update {
-		require.NoError(t, os.WriteFile(golden, got, 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err, "run go test ./wp/server -run %s -update to write it", test)
-	assert.Equal(t, string(want), string(got))
-	return got
-}
 
 // logConfCases are servers' command lines against the config trees under
 // testdata/logfind, with the docroot of the site whose logs are sought.
@@ -125,7 +105,7 @@ func TestLogConfGolden(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			res, ok := runLogConf(treeFiles(t, c.tree), c.args, c.docroot, c.targets)
 			require.True(t, ok, "a master's command line")
-			assertGolden(t, filepath.Join("testdata", "logfind", c.name+".golden.json"), "TestLogConfGolden",
+			golden.AssertJSON(t, filepath.Join("testdata", "logfind", c.name+".golden.json"),
 				logConfResult{Logs: res.logs, Targets: res.targets})
 			for _, l := range res.logs {
 				assert.True(t, path.IsAbs(l.Path) && path.Clean(l.Path) == l.Path, "clean absolute path: %q", l.Path)
@@ -255,7 +235,7 @@ func TestServerLimitsGolden(t *testing.T) {
 	for _, c := range limitCases {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := runLimits(t, c.tree, c.procs, c.docroot)
-			assertGolden(t, filepath.Join("testdata", "serverlimits", c.name+".golden.json"), "TestServerLimitsGolden", cfg)
+			golden.AssertJSON(t, filepath.Join("testdata", "serverlimits", c.name+".golden.json"), cfg)
 			checkLimits(t, cfg)
 		})
 	}
