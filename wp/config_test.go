@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wpfix/wpfix/wp/php"
+	"github.com/wpfix/wpfix/wp/php/phptest"
 	"github.com/wpfix/wpfix/wp/wptest/golden"
 )
 
@@ -260,7 +261,7 @@ func TestConfigMatchesPHP(t *testing.T) {
 					assert.False(t, done, "PHP did not define %s", name)
 					continue
 				}
-				assertSameValue(t, want, k.Value, name)
+				phptest.AssertSameValue(t, want, k.Value, name)
 			}
 			for name := range php {
 				_, resolved := got.constants[name]
@@ -282,7 +283,7 @@ func TestConfigStringsMatchPHP(t *testing.T) {
 	var src strings.Builder
 	src.WriteString("<?php\n")
 	for i := range 400 {
-		s := randomBytes(rng, 12)
+		s := phptest.RandomBytes(rng, 12)
 		fmt.Fprintf(&src, "define( 'S%d', %s );\n", i, phpLiteral(rng, s))
 	}
 	for i := range 200 {
@@ -299,7 +300,7 @@ func TestConfigStringsMatchPHP(t *testing.T) {
 	lines := strings.Split(src.String(), "\n")
 	for name, want := range php {
 		k := got.constants[name]
-		assertSameValue(t, want, k.Value, "%s: %s", name, lines[k.Line-1])
+		phptest.AssertSameValue(t, want, k.Value, "%s: %s", name, lines[k.Line-1])
 	}
 }
 
@@ -465,28 +466,4 @@ func FuzzParseConfig(f *testing.F) {
 			}
 		}
 	})
-}
-
-// assertSameValue checks that got is want; floats are compared bit for bit.
-func assertSameValue(t *testing.T, want, got php.Value, msg ...any) {
-	t.Helper()
-	if wf, ok := want.AsFloat(); ok {
-		gf, ok := got.AsFloat()
-		if assert.True(t, ok, msg...) {
-			assert.Equal(t, math.Float64bits(wf), math.Float64bits(gf), msg...)
-		}
-		return
-	}
-	assert.Equal(t, want, got, msg...)
-}
-
-// randomBytes returns a random string of up to maxLen pieces that PHP's
-// string literals treat specially.
-func randomBytes(rng *rand.Rand, maxLen int) string {
-	alphabet := []string{"a", "Z", "0", "7", " ", "'", `"`, `\`, "$", "{", "}", "\n", "\t", "x", "u", "é", "☕", "\x00", "\xff", "?>", "//", "#", "/*"}
-	var b strings.Builder
-	for range rng.IntN(maxLen + 1) {
-		b.WriteString(alphabet[rng.IntN(len(alphabet))])
-	}
-	return b.String()
 }

@@ -19,6 +19,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wpfix/wpfix/wp/php/phptest"
 )
 
 func TestUnserialize(t *testing.T) {
@@ -59,7 +61,7 @@ func TestUnserialize(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			v, err := Unserialize([]byte(tt.in))
 			require.NoError(t, err)
-			assertSameValue(t, tt.want, v)
+			phptest.AssertSameValue(t, tt.want, v)
 			assert.Equal(t, tt.in, string(Serialize(v)), "round trip")
 			assert.Equal(t, tt.in, string(Serialize(tt.want)), "serialize")
 			// WordPress's is_serialized does not know d:INF; or d:-INF;.
@@ -360,7 +362,7 @@ func randomValue(rng *rand.Rand, depth int) Value {
 	case 3:
 		return Float(randomFloat(rng))
 	case 4, 5:
-		return String(randomBytes(rng, 20))
+		return String(phptest.RandomBytes(rng, 20))
 	}
 	var entries []Entry
 	for range rng.IntN(5) {
@@ -371,7 +373,7 @@ func randomValue(rng *rand.Rand, depth int) Value {
 		case 1:
 			key = StringKey([]string{"", "5", "05", "-3", "-0", "x", "akismet/akismet.php", "naïve", "\x00*\x00p"}[rng.IntN(9)])
 		default:
-			key = StringKey(randomBytes(rng, 8))
+			key = StringKey(phptest.RandomBytes(rng, 8))
 		}
 		entries = append(entries, Entry{key, randomValue(rng, depth-1)})
 	}
@@ -533,25 +535,4 @@ func FuzzUnserialize(f *testing.F) {
 			t.Fatalf("json: %v", err)
 		}
 	})
-}
-
-func assertSameValue(t *testing.T, want, got Value, msg ...any) {
-	t.Helper()
-	if wf, ok := want.AsFloat(); ok {
-		gf, ok := got.AsFloat()
-		if assert.True(t, ok, msg...) {
-			assert.Equal(t, math.Float64bits(wf), math.Float64bits(gf), msg...)
-		}
-		return
-	}
-	assert.Equal(t, want, got, msg...)
-}
-
-func randomBytes(rng *rand.Rand, maxLen int) string {
-	alphabet := []string{"a", "Z", "0", "7", " ", "'", `"`, `\`, "$", "{", "}", "\n", "\t", "x", "u", "é", "☕", "\x00", "\xff", "?>", "//", "#", "/*"}
-	var b strings.Builder
-	for range rng.IntN(maxLen + 1) {
-		b.WriteString(alphabet[rng.IntN(len(alphabet))])
-	}
-	return b.String()
 }
