@@ -16,26 +16,15 @@ import (
 )
 
 func TestParseApacheCmd(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		args []string
-		want Cmd
-		ok   bool
-	}{
-		{"Debian", []string{"/usr/sbin/apache2", "-k", "start"}, Cmd{bin: "/usr/sbin/apache2"}, true},
-		{"flags", []string{"apache2", "-d", "/srv/a", "-f", "a.conf", "-E", "/var/log/startup.log", "-DFOREGROUND"},
-			Cmd{bin: "apache2", serverRoot: "/srv/a", conf: "a.conf", startupLog: "/var/log/startup.log"}, true},
-		{"joined", []string{"/usr/sbin/httpd", "-d/srv/h", "-fconf/h.conf"},
-			Cmd{bin: "/usr/sbin/httpd", serverRoot: "/srv/h", conf: "conf/h.conf"}, true},
-		{"apache2ctl", []string{"/bin/sh", "/usr/sbin/apache2ctl", "start"}, Cmd{}, false},
-		{"titled", []string{"httpd: worker"}, Cmd{}, false},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			got, ok := ParseCmd(c.args)
-			assert.Equal(t, c.ok, ok)
-			assert.Equal(t, c.want, got)
-		})
-	}
+	conftest.CheckParseCmd(t, ParseCmd, []conftest.CmdCase[Cmd]{
+		{Name: "Debian", Args: []string{"/usr/sbin/apache2", "-k", "start"}, Want: Cmd{bin: "/usr/sbin/apache2"}, OK: true},
+		{Name: "flags", Args: []string{"apache2", "-d", "/srv/a", "-f", "a.conf", "-E", "/var/log/startup.log", "-DFOREGROUND"},
+			Want: Cmd{bin: "apache2", serverRoot: "/srv/a", conf: "a.conf", startupLog: "/var/log/startup.log"}, OK: true},
+		{Name: "joined", Args: []string{"/usr/sbin/httpd", "-d/srv/h", "-fconf/h.conf"},
+			Want: Cmd{bin: "/usr/sbin/httpd", serverRoot: "/srv/h", conf: "conf/h.conf"}, OK: true},
+		{Name: "apache2ctl", Args: []string{"/bin/sh", "/usr/sbin/apache2ctl", "start"}, Want: Cmd{}, OK: false},
+		{Name: "titled", Args: []string{"httpd: worker"}, Want: Cmd{}, OK: false},
+	})
 	d := Cmd{bin: "/usr/sbin/httpd"}.defaults()
 	assert.Equal(t, "/etc/httpd/conf/httpd.conf", d.conf)
 	d = Cmd{bin: "/usr/sbin/apache2"}.defaults()
@@ -56,15 +45,10 @@ func TestApacheEnvVars(t *testing.T) {
 }
 
 func TestParseApacheDuration(t *testing.T) {
-	for in, want := range map[string]time.Duration{
+	conftest.CheckDurations(t, ParseDuration, map[string]time.Duration{
 		"300": 300 * time.Second, "300s": 300 * time.Second, "500ms": 500 * time.Millisecond,
 		"2mi": 2 * time.Minute, "1h": time.Hour,
-	} {
-		got, err := ParseDuration(in)
-		if assert.NoError(t, err, in) {
-			assert.Equal(t, want, got, in)
-		}
-	}
+	}, nil)
 	for _, in := range []string{"", "m", "5m", "-5", "1.5", "5 s", "99999999999999999999", "9999999999999h"} {
 		_, err := ParseDuration(in)
 		assert.Error(t, err, in)

@@ -16,35 +16,24 @@ import (
 )
 
 func TestParseFPMCmd(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		args []string
-		want Cmd
-		ok   bool
-	}{
-		{"title", []string{"php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)"},
-			Cmd{conf: "/etc/php/8.2/fpm/php-fpm.conf"}, true},
-		{"title with a space", []string{"php-fpm: master process (/srv/my conf/php-fpm.conf)"},
-			Cmd{conf: "/srv/my conf/php-fpm.conf"}, true},
-		{"kept arguments", []string{"/usr/sbin/php-fpm8.2", "-F", "-y", "/x/fpm.conf", "-c", "/x/php.ini", "-p", "/x"},
-			Cmd{bin: "/usr/sbin/php-fpm8.2", conf: "/x/fpm.conf", phpIni: "/x/php.ini", prefix: "/x"}, true},
-		{"long options", []string{"php-fpm", "--fpm-config=/x/fpm.conf", "--php-ini", "/x"},
-			Cmd{bin: "php-fpm", conf: "/x/fpm.conf", phpIni: "/x"}, true},
-		{"Debian default", []string{"/usr/sbin/php-fpm8.3", "--nodaemonize"},
-			Cmd{bin: "/usr/sbin/php-fpm8.3", conf: "/etc/php/8.3/fpm/php-fpm.conf"}, true},
-		{"pool", []string{"php-fpm: pool www"}, Cmd{}, false},
-		{"other", []string{"/usr/bin/php", "-r", "1;"}, Cmd{}, false},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			got, ok := ParseCmd(c.args)
-			assert.Equal(t, c.ok, ok)
-			assert.Equal(t, c.want, got)
-		})
-	}
+	conftest.CheckParseCmd(t, ParseCmd, []conftest.CmdCase[Cmd]{
+		{Name: "title", Args: []string{"php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)"},
+			Want: Cmd{conf: "/etc/php/8.2/fpm/php-fpm.conf"}, OK: true},
+		{Name: "title with a space", Args: []string{"php-fpm: master process (/srv/my conf/php-fpm.conf)"},
+			Want: Cmd{conf: "/srv/my conf/php-fpm.conf"}, OK: true},
+		{Name: "kept arguments", Args: []string{"/usr/sbin/php-fpm8.2", "-F", "-y", "/x/fpm.conf", "-c", "/x/php.ini", "-p", "/x"},
+			Want: Cmd{bin: "/usr/sbin/php-fpm8.2", conf: "/x/fpm.conf", phpIni: "/x/php.ini", prefix: "/x"}, OK: true},
+		{Name: "long options", Args: []string{"php-fpm", "--fpm-config=/x/fpm.conf", "--php-ini", "/x"},
+			Want: Cmd{bin: "php-fpm", conf: "/x/fpm.conf", phpIni: "/x"}, OK: true},
+		{Name: "Debian default", Args: []string{"/usr/sbin/php-fpm8.3", "--nodaemonize"},
+			Want: Cmd{bin: "/usr/sbin/php-fpm8.3", conf: "/etc/php/8.3/fpm/php-fpm.conf"}, OK: true},
+		{Name: "pool", Args: []string{"php-fpm: pool www"}, Want: Cmd{}, OK: false},
+		{Name: "other", Args: []string{"/usr/bin/php", "-r", "1;"}, Want: Cmd{}, OK: false},
+	})
 }
 
 func TestParseDuration(t *testing.T) {
-	for in, want := range map[string]time.Duration{
+	conftest.CheckDurations(t, ParseDuration, map[string]time.Duration{
 		"0":    0,
 		"30":   30 * time.Second,
 		"30s":  30 * time.Second,
@@ -53,13 +42,7 @@ func TestParseDuration(t *testing.T) {
 		"1d":   24 * time.Hour,
 		"0s":   0,
 		"0300": 300 * time.Second,
-	} {
-		got, err := ParseDuration(in)
-		if assert.NoError(t, err, in) {
-			assert.Equal(t, want, got, in)
-		}
-	}
-	for in, want := range map[string]error{
+	}, map[string]error{
 		"":                     strconv.ErrSyntax,
 		"s":                    strconv.ErrSyntax,
 		"30x":                  strconv.ErrSyntax,
@@ -71,10 +54,7 @@ func TestParseDuration(t *testing.T) {
 		"2147483648":           strconv.ErrRange, // php-fpm keeps seconds in a C int
 		"24856d":               strconv.ErrRange,
 		"99999999999999999999": strconv.ErrRange,
-	} {
-		_, err := ParseDuration(in)
-		assert.ErrorIs(t, err, want, in)
-	}
+	})
 	d, err := ParseDuration("24855d")
 	require.NoError(t, err)
 	assert.Equal(t, 24855*24*time.Hour, d, "the largest day count php-fpm keeps")

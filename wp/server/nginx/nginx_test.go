@@ -57,31 +57,20 @@ events {
 }
 
 func TestParseNginxCmd(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		args []string
-		want Cmd
-		ok   bool
-	}{
-		{"title", []string{"nginx: master process /usr/sbin/nginx -p /srv/n -c n.conf -e logs/e.log"},
-			Cmd{bin: "/usr/sbin/nginx", prefix: "/srv/n", conf: "n.conf", errorLog: "logs/e.log"}, true},
-		{"joined flags", []string{"nginx: master process nginx -p/srv/n -cn.conf"},
-			Cmd{bin: "nginx", prefix: "/srv/n", conf: "n.conf"}, true},
-		{"-g in the title", []string{"nginx: master process /usr/sbin/nginx -g daemon on; master_process on; -c /x.conf"},
-			Cmd{bin: "/usr/sbin/nginx", conf: "/x.conf", globals: "daemon on; master_process on;"}, true},
-		{"kept arguments", []string{"/usr/sbin/nginx", "-g", "daemon off;", "-c", "/etc/nginx/alt.conf"},
-			Cmd{bin: "/usr/sbin/nginx", conf: "/etc/nginx/alt.conf", globals: "daemon off;"}, true},
-		{"worker", []string{"nginx: worker process"}, Cmd{}, false},
-		{"cache manager", []string{"nginx: cache manager process"}, Cmd{}, false},
-		{"not nginx", []string{"/usr/bin/vim", "/etc/nginx/nginx.conf"}, Cmd{}, false},
-		{"empty", nil, Cmd{}, false},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			got, ok := ParseCmd(c.args)
-			assert.Equal(t, c.ok, ok)
-			assert.Equal(t, c.want, got)
-		})
-	}
+	conftest.CheckParseCmd(t, ParseCmd, []conftest.CmdCase[Cmd]{
+		{Name: "title", Args: []string{"nginx: master process /usr/sbin/nginx -p /srv/n -c n.conf -e logs/e.log"},
+			Want: Cmd{bin: "/usr/sbin/nginx", prefix: "/srv/n", conf: "n.conf", errorLog: "logs/e.log"}, OK: true},
+		{Name: "joined flags", Args: []string{"nginx: master process nginx -p/srv/n -cn.conf"},
+			Want: Cmd{bin: "nginx", prefix: "/srv/n", conf: "n.conf"}, OK: true},
+		{Name: "-g in the title", Args: []string{"nginx: master process /usr/sbin/nginx -g daemon on; master_process on; -c /x.conf"},
+			Want: Cmd{bin: "/usr/sbin/nginx", conf: "/x.conf", globals: "daemon on; master_process on;"}, OK: true},
+		{Name: "kept arguments", Args: []string{"/usr/sbin/nginx", "-g", "daemon off;", "-c", "/etc/nginx/alt.conf"},
+			Want: Cmd{bin: "/usr/sbin/nginx", conf: "/etc/nginx/alt.conf", globals: "daemon off;"}, OK: true},
+		{Name: "worker", Args: []string{"nginx: worker process"}, Want: Cmd{}, OK: false},
+		{Name: "cache manager", Args: []string{"nginx: cache manager process"}, Want: Cmd{}, OK: false},
+		{Name: "not nginx", Args: []string{"/usr/bin/vim", "/etc/nginx/nginx.conf"}, Want: Cmd{}, OK: false},
+		{Name: "empty", Args: nil, Want: Cmd{}, OK: false},
+	})
 	d := Cmd{bin: "/usr/sbin/nginx"}.defaults()
 	assert.Equal(t, Cmd{bin: "/usr/sbin/nginx", prefix: "/usr/share/nginx", conf: "/etc/nginx/nginx.conf",
 		errorLog: "/var/log/nginx/error.log"}, d, "Debian's compiled-in paths")
@@ -92,7 +81,25 @@ func TestParseNginxCmd(t *testing.T) {
 }
 
 func TestParseDuration(t *testing.T) {
-	for in, want := range map[string]time.Duration{
+	refused := map[string]error{
+		"":                      strconv.ErrSyntax,
+		"s":                     strconv.ErrSyntax,
+		"ms":                    strconv.ErrSyntax,
+		"1x":                    strconv.ErrSyntax,
+		"1s1m":                  strconv.ErrSyntax, // out of order
+		"1s1s":                  strconv.ErrSyntax,
+		"1m1m":                  strconv.ErrSyntax,
+		"1ms1s":                 strconv.ErrSyntax,
+		"-1s":                   strconv.ErrSyntax,
+		"1.5s":                  strconv.ErrSyntax,
+		"1s 2 3":                strconv.ErrSyntax,
+		"forever":               strconv.ErrSyntax,
+		"300y":                  strconv.ErrRange, // beyond time.Duration
+		"99999999999d":          strconv.ErrRange,
+		"9223372036854775807":   strconv.ErrRange,
+		"92233720368547758070s": strconv.ErrRange,
+	}
+	conftest.CheckDurations(t, ParseDuration, map[string]time.Duration{
 		"60":        time.Minute,
 		"60s":       time.Minute,
 		"500ms":     500 * time.Millisecond,
@@ -111,32 +118,9 @@ func TestParseDuration(t *testing.T) {
 		"007":       7 * time.Second,
 		"1h 1":      time.Hour + time.Second,
 		"100000000": 100000000 * time.Second,
-	} {
-		got, err := ParseDuration(in)
-		if assert.NoError(t, err, in) {
-			assert.Equal(t, want, got, in)
-		}
-	}
-	for in, want := range map[string]error{
-		"":                      strconv.ErrSyntax,
-		"s":                     strconv.ErrSyntax,
-		"ms":                    strconv.ErrSyntax,
-		"1x":                    strconv.ErrSyntax,
-		"1s1m":                  strconv.ErrSyntax, // out of order
-		"1s1s":                  strconv.ErrSyntax,
-		"1m1m":                  strconv.ErrSyntax,
-		"1ms1s":                 strconv.ErrSyntax,
-		"-1s":                   strconv.ErrSyntax,
-		"1.5s":                  strconv.ErrSyntax,
-		"1s 2 3":                strconv.ErrSyntax,
-		"forever":               strconv.ErrSyntax,
-		"300y":                  strconv.ErrRange, // beyond time.Duration
-		"99999999999d":          strconv.ErrRange,
-		"9223372036854775807":   strconv.ErrRange,
-		"92233720368547758070s": strconv.ErrRange,
-	} {
+	}, refused)
+	for in := range refused {
 		_, err := ParseDuration(in)
-		assert.ErrorIs(t, err, want, in)
 		if err != nil {
 			assert.Contains(t, err.Error(), "parse nginx time", in)
 		}

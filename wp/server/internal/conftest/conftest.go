@@ -1,7 +1,8 @@
 // Package conftest holds what the tests of the web stack's config readers
 // share: a file system that serves the fuzzer's input as every file, the
-// seeding of fuzzers from the config trees under wp/server/testdata, and
-// the checks that hold for any list of logs. It is for tests only.
+// seeding of fuzzers from the config trees under wp/server/testdata, the
+// checks that hold for any list of logs, and the table checks of each
+// reader's ParseCmd and ParseDuration. It is for tests only.
 package conftest
 
 import (
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 
 	"github.com/wpfix/wpfix/wp/server/conf"
 )
@@ -86,5 +89,44 @@ func CheckLogs(t testing.TB, logs []conf.LogFile, reads int) {
 		if l.Source == "" || l.Kind == "" {
 			t.Fatalf("log %+v without kind or source", l)
 		}
+	}
+}
+
+// A CmdCase is a process's command line and what a reader's ParseCmd makes
+// of it: the Cmd, and whether it is that server's master at all.
+type CmdCase[C any] struct {
+	Name string
+	Args []string
+	Want C
+	OK   bool
+}
+
+// CheckParseCmd checks parse, a reader's ParseCmd, against each case, one
+// subtest a case.
+func CheckParseCmd[C any](t *testing.T, parse func(args []string) (C, bool), cases []CmdCase[C]) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			got, ok := parse(c.Args)
+			assert.Equal(t, c.OK, ok)
+			assert.Equal(t, c.Want, got)
+		})
+	}
+}
+
+// CheckDurations checks parse, a reader's ParseDuration, against the
+// durations it must read (valid) and the errors, as errors.Is sees them, it
+// must give for what the server refuses (invalid).
+func CheckDurations(t *testing.T, parse func(string) (time.Duration, error), valid map[string]time.Duration, invalid map[string]error) {
+	t.Helper()
+	for in, want := range valid {
+		got, err := parse(in)
+		if assert.NoError(t, err, in) {
+			assert.Equal(t, want, got, in)
+		}
+	}
+	for in, want := range invalid {
+		_, err := parse(in)
+		assert.ErrorIs(t, err, want, in)
 	}
 }
