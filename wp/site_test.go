@@ -18,34 +18,16 @@ import (
 	"github.com/wpfix/wpfix/wp/wptest"
 )
 
-// reach returns how a test reaches a stack: a host to read it through.
+// reach is how a test reaches a stack, and what DB.Via must then contain.
 type reach struct {
-	name    string
-	sshOpts *sshtest.Options // nil: local
-	dbVia   string           // what DB.Via must contain
+	wptest.Reach
+	dbVia string
 }
 
 var reaches = []reach{
-	{name: "local", dbVia: "tcp 127.0.0.1:"},
-	{name: "ssh", sshOpts: &sshtest.Options{}, dbVia: "tcp 127.0.0.1:"},
-	{name: "ssh-no-forwarding", sshOpts: &sshtest.Options{DisableForwarding: true}, dbVia: "(mysql client on the host)"},
-}
-
-// open starts a stack reachable the given way and returns it with a Host.
-func (r reach) open(t *testing.T, opts wptest.Options) (*wptest.Stack, remote.Host) {
-	t.Helper()
-	if r.sshOpts == nil {
-		return wptest.NewStack(t, opts), remote.NewLocal()
-	}
-	srv := sshtest.NewServer(t, *r.sshOpts)
-	opts.Owner = srv.User
-	st := wptest.NewStack(t, opts)
-	h, err := remote.Open(context.Background(),
-		remote.Target{User: srv.User, Host: srv.Host, Port: srv.Port, Path: st.Root},
-		remote.Options{Identity: srv.KeyFile, KnownHosts: srv.KnownHostsFile, ConfigFile: "none"})
-	require.NoError(t, err)
-	t.Cleanup(func() { h.Close() })
-	return st, h
+	{wptest.Reach{Name: "local"}, "tcp 127.0.0.1:"},
+	{wptest.Reach{Name: "ssh", SSH: &sshtest.Options{}}, "tcp 127.0.0.1:"},
+	{wptest.Reach{Name: "ssh-no-forwarding", SSH: &sshtest.Options{DisableForwarding: true}}, "(mysql client on the host)"},
 }
 
 // TestInventory reads a stack with one of everything and checks wpfix sees
@@ -53,9 +35,9 @@ func (r reach) open(t *testing.T, opts wptest.Options) (*wptest.Stack, remote.Ho
 // that refuses forwarding (the database through the host's mysql client).
 func TestInventory(t *testing.T) {
 	for _, r := range reaches {
-		t.Run(r.name, func(t *testing.T) {
+		t.Run(r.Name, func(t *testing.T) {
 			t.Parallel()
-			st, h := r.open(t, wptest.Options{})
+			st, h := r.Open(t, wptest.Options{})
 			folder := st.AddPlugin(t, wptest.Plugin{Slug: "wptest-folder", Name: "Folder Plugin"})
 			single := st.AddPlugin(t, wptest.Plugin{Slug: "wptest-single", Name: "Single Plugin", SingleFile: true})
 			st.AddPlugin(t, wptest.Plugin{Slug: "wptest-inactive", Name: "Inactive Plugin"})
@@ -108,9 +90,9 @@ func TestInventory(t *testing.T) {
 // it back byte for byte, through both database paths.
 func TestOptionsRoundTrip(t *testing.T) {
 	for _, r := range []reach{reaches[0], reaches[2]} {
-		t.Run(r.name, func(t *testing.T) {
+		t.Run(r.Name, func(t *testing.T) {
 			t.Parallel()
-			st, h := r.open(t, wptest.Options{})
+			st, h := r.Open(t, wptest.Options{})
 			ctx := context.Background()
 			_, db := openSite(t, h, st.Root)
 
@@ -142,9 +124,9 @@ func TestOptionsRoundTrip(t *testing.T) {
 // locally and through SSH.
 func TestDBOverSocket(t *testing.T) {
 	for _, r := range reaches[:2] {
-		t.Run(r.name, func(t *testing.T) {
+		t.Run(r.Name, func(t *testing.T) {
 			t.Parallel()
-			st, h := r.open(t, wptest.Options{DBSocket: true})
+			st, h := r.Open(t, wptest.Options{DBSocket: true})
 			ctx := context.Background()
 			_, db := openSite(t, h, st.Root)
 			assert.Equal(t, "unix "+st.DBSocket, db.Via)
@@ -158,7 +140,7 @@ func TestDBOverSocket(t *testing.T) {
 // TestFindErrors: bad input gets a clear error.
 func TestFindErrors(t *testing.T) {
 	t.Parallel()
-	st, h := reaches[1].open(t, wptest.Options{})
+	st, h := reaches[1].Open(t, wptest.Options{})
 	ctx := context.Background()
 	rewrite := func(t *testing.T, from, to string) {
 		t.Helper()
@@ -290,7 +272,7 @@ func themeBy(inv *wp.Inventory, stylesheet string) *wp.Theme {
 // which WordPress allows: the site still answers, and Find reads it there.
 func TestConfigOneLevelUp(t *testing.T) {
 	t.Parallel()
-	st, h := reaches[1].open(t, wptest.Options{})
+	st, h := reaches[1].Open(t, wptest.Options{})
 	up := filepath.Join(filepath.Dir(st.Root), "wp-config.php")
 	require.NoError(t, os.Rename(filepath.Join(st.Root, "wp-config.php"), up))
 	require.Equal(t, 200, st.Get(t, "/").Status, "WordPress itself finds it there")
@@ -314,7 +296,7 @@ func TestConfigOneLevelUp(t *testing.T) {
 // only its owner can read, and only while the database is open.
 func TestClientOptionFile(t *testing.T) {
 	t.Parallel()
-	st, h := reaches[2].open(t, wptest.Options{})
+	st, h := reaches[2].Open(t, wptest.Options{})
 	ctx := context.Background()
 	site, err := wp.Find(ctx, h, st.Root, wp.Options{})
 	require.NoError(t, err)
@@ -334,7 +316,7 @@ func TestClientOptionFile(t *testing.T) {
 // sitemeta.
 func TestNetworkActivePlugins(t *testing.T) {
 	t.Parallel()
-	st, h := reaches[0].open(t, wptest.Options{})
+	st, h := reaches[0].Open(t, wptest.Options{})
 	net := st.AddPlugin(t, wptest.Plugin{Slug: "wptest-network", Name: "Network Plugin"})
 	p := filepath.Join(st.Root, "wp-config.php")
 	b, err := os.ReadFile(p)
@@ -363,7 +345,7 @@ func TestNetworkActivePlugins(t *testing.T) {
 // stores it per recovery session.
 func TestPausedExtensions(t *testing.T) {
 	t.Parallel()
-	st, h := reaches[0].open(t, wptest.Options{})
+	st, h := reaches[0].Open(t, wptest.Options{})
 	paused := php.Array(php.Entry{Key: php.StringKey("plugin"), Value: php.Array(php.Entry{Key: php.StringKey("wptest-fatal"),
 		Value: php.Array(
 			php.Entry{Key: php.StringKey("type"), Value: php.Int(1)},
@@ -382,7 +364,7 @@ func TestPausedExtensions(t *testing.T) {
 // TestDefaultSocket: DB_HOST 'localhost' means the socket PHP would use,
 // found from PHP's own mysqli.default_socket on the host.
 func TestDefaultSocket(t *testing.T) {
-	st, h := reaches[0].open(t, wptest.Options{})
+	st, h := reaches[0].Open(t, wptest.Options{})
 	p := filepath.Join(st.Root, "wp-config.php")
 	b, err := os.ReadFile(p)
 	require.NoError(t, err)

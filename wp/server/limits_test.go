@@ -20,9 +20,9 @@ import (
 // beside its config, and nginx's fastcgi_read_timeout for the site.
 func TestServerLimits(t *testing.T) {
 	for _, r := range reaches[:2] {
-		t.Run(r.name, func(t *testing.T) {
+		t.Run(r.Name, func(t *testing.T) {
 			t.Parallel()
-			st, h := r.open(t, wptest.Options{MaxChildren: 3, RequestTerminateTimeout: 10 * time.Second})
+			st, h := r.Open(t, wptest.Options{MaxChildren: 3, RequestTerminateTimeout: 10 * time.Second})
 			ctx := context.Background()
 			site, err := wp.Find(ctx, h, st.Root, wp.Options{})
 			require.NoError(t, err)

@@ -74,9 +74,9 @@ func stackDir(st *wptest.Stack) string { return filepath.Dir(st.NginxErrorLog) }
 // cPanel-style error_log files in the docroot.
 func TestFindLogs(t *testing.T) {
 	for _, r := range reaches[:2] {
-		t.Run(r.name, func(t *testing.T) {
+		t.Run(r.Name, func(t *testing.T) {
 			t.Parallel()
-			st, h := r.open(t, wptest.Options{})
+			st, h := r.Open(t, wptest.Options{})
 			st.Break(t, wptest.BreakFatal)
 			require.Equal(t, 500, st.Get(t, "/").Status)
 			debug, err := os.ReadFile(st.DebugLog)
@@ -126,7 +126,7 @@ func TestFindLogs(t *testing.T) {
 			assert.Equal(t, fi.Size(), logs[cpanel].Size)
 			if os.Geteuid() == 0 {
 				_, listed := logs[private]
-				assert.Equal(t, r.sshOpts == nil, listed, "an unreadable file is left out")
+				assert.Equal(t, r.SSH == nil, listed, "an unreadable file is left out")
 			}
 			for p, l := range logs {
 				if l.ServesSite {
@@ -143,8 +143,8 @@ func TestFindLogs(t *testing.T) {
 // that block's fastcgi_pass names.
 func TestFindLogsTwoStacks(t *testing.T) {
 	t.Parallel()
-	a, h := reaches[0].open(t, wptest.Options{})
-	b, _ := reaches[0].open(t, wptest.Options{})
+	a, h := reaches[0].Open(t, wptest.Options{})
+	b, _ := reaches[0].Open(t, wptest.Options{})
 	for _, c := range []struct {
 		name      string
 		own, peer *wptest.Stack
@@ -171,10 +171,10 @@ func TestFindLogsTwoStacks(t *testing.T) {
 // (where another user's environment is private) the envvars file.
 func TestFindLogsApache(t *testing.T) {
 	for _, r := range reaches[:2] {
-		t.Run(r.name, func(t *testing.T) {
+		t.Run(r.Name, func(t *testing.T) {
 			t.Parallel()
 			bin := proctest.Require(t, "apache2-bin", "apache2")
-			st, h := r.open(t, wptest.Options{})
+			st, h := r.Open(t, wptest.Options{})
 			w := proctest.NewWorkdir(t, "wpfix-apache")
 			logDir := w.Path("logs")
 			require.NoError(t, os.MkdirAll(logDir, 0o755))

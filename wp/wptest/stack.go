@@ -4,7 +4,8 @@
 // Nothing of the system's own services or default configs is used. Helpers
 // install plugins, must-use plugins, drop-ins and themes, and break the site
 // in named, real ways: a worker killed by a signal answers a real 502 from
-// nginx, not a mock of one.
+// nginx, not a mock of one. A Reach opens a stack with the Host to read it
+// through: the local host, or SSH to a server of remote/sshtest's.
 //
 // wptest must not be used outside tests.
 package wptest
