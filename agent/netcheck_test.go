@@ -20,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wpfix/wpfix/remote/proctest"
 )
 
 // TestDetectCDN names the CDN from header sets as real CDNs send them.
@@ -431,45 +433,19 @@ func newTestPKI(t *testing.T) *testPKI {
 // the port's address.
 func serveTLS(t *testing.T, cert tls.Certificate) string {
 	t.Helper()
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				conn.SetDeadline(time.Now().Add(10 * time.Second))
-				conn.(*tls.Conn).Handshake()
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
+	return proctest.ServeLoopback(t, func(c net.Conn) {
+		conn := tls.Server(c, cfg)
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		conn.Handshake()
+	}).String()
 }
 
 // serveSilent accepts connections on a loopback port and never answers.
 func serveSilent(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				<-done
-				conn.Close()
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return proctest.ServeLoopback(t, nil).String()
 }
 
 // TestCheckTLS reads real certificates served on loopback.

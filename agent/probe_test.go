@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wpfix/wpfix/remote/proctest"
 	"github.com/wpfix/wpfix/wp/wptest"
 )
 
@@ -237,22 +238,13 @@ func TestProbeConnection(t *testing.T) {
 
 	t.Run("closed without a response", func(t *testing.T) {
 		t.Parallel()
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		t.Cleanup(func() { l.Close() })
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				buf := make([]byte, 4096)
-				c.Read(buf)
-				c.Close()
-			}
-		}()
+		addr := proctest.ServeLoopback(t, func(c net.Conn) {
+			buf := make([]byte, 4096)
+			c.Read(buf)
+			c.Close()
+		})
 
-		r := probeSite(t, ProbeOptions{URL: "http://" + l.Addr().String() + "/"})
+		r := probeSite(t, ProbeOptions{URL: "http://" + addr.String() + "/"})
 		assert.True(t, r.Bad)
 		assert.Zero(t, r.Status)
 		assert.Equal(t, "connection closed before a full response", r.Reason)

@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,19 +38,7 @@ func TestDialUnreachable(t *testing.T) {
 // server that accepts TCP and never speaks.
 func TestDialContext(t *testing.T) {
 	dialHome(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
-	port := l.Addr().(*net.TCPAddr).Port
+	port := proctest.ServeLoopback(t, nil).Port
 	tgt := Target{User: "nobody", Host: "127.0.0.1", Port: port, Path: "/"}
 
 	for _, tc := range []struct {

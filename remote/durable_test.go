@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/wpfix/wpfix/remote"
+	"github.com/wpfix/wpfix/remote/proctest"
 )
 
 // TestSSHNotDurable reaches an SFTP server without fsync@openssh.com and
@@ -46,21 +47,9 @@ func dialGoSFTP(t *testing.T) *ssh.Client {
 	cfg := &ssh.ServerConfig{NoClientAuth: true}
 	cfg.AddHostKey(signer)
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-			go serveGoSFTP(c, cfg)
-		}
-	}()
+	addr := proctest.ServeLoopback(t, func(c net.Conn) { serveGoSFTP(c, cfg) })
 
-	c, err := ssh.Dial("tcp", l.Addr().String(), &ssh.ClientConfig{
+	c, err := ssh.Dial("tcp", addr.String(), &ssh.ClientConfig{
 		User: "test", HostKeyCallback: ssh.FixedHostKey(signer.PublicKey())})
 	require.NoError(t, err)
 	return c

@@ -1,8 +1,9 @@
 // Package proctest runs real daemons (nginx, php-fpm, MariaDB, sshd) for
 // tests: each in its own process group, in a private work directory under
 // the system temp dir, stopped by pid when the test ends and killed with the
-// test process if it dies first. It is the common ground of wp/wptest and
-// remote/sshtest and must not be used outside tests.
+// test process if it dies first; and loopback servers of a few lines
+// (ServeLoopback) for tests of what dials them. It is the common ground of
+// wp/wptest and remote/sshtest and must not be used outside tests.
 package proctest
 
 import (
@@ -374,4 +375,50 @@ func belongs(pgid int, dir string) bool {
 func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// ServeLoopback accepts TCP connections on a loopback port until the test
+// ends and hands each to serve, in a goroutine of its own; with serve nil
+// it holds each one open and says nothing, as a hung server does. Every
+// connection still open is closed when the test ends.
+func ServeLoopback(t testing.TB, serve func(c net.Conn)) *net.TCPAddr {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("proctest: %v", err)
+	}
+	var (
+		mu     sync.Mutex
+		conns  []net.Conn
+		closed bool
+	)
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		closed = true
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			if closed {
+				mu.Unlock()
+				c.Close()
+				return
+			}
+			conns = append(conns, c)
+			mu.Unlock()
+			if serve != nil {
+				go serve(c)
+			}
+		}
+	}()
+	return l.Addr().(*net.TCPAddr)
 }
