@@ -150,11 +150,7 @@ func Bisect(ctx context.Context, s *Site, o BisectOptions) (rep *Report, err err
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if rerr := lock.Release(context.WithoutCancel(ctx)); err == nil && rerr != nil {
-			err = rerr
-		}
-	}()
+	defer unlock(ctx, lock, &err)
 	if b.journal, err = journal.Open(ctx, s.journalSite()); err != nil {
 		return nil, unreachable(err)
 	}

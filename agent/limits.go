@@ -261,11 +261,7 @@ func httpRuntime(ctx context.Context, s *Site, o LimitsOptions) (rt *PHPRuntime,
 		}
 		return nil, err
 	}
-	defer func() {
-		if rerr := lock.Release(context.WithoutCancel(ctx)); err == nil && rerr != nil {
-			err = unreachable(rerr)
-		}
-	}()
+	defer unlock(ctx, lock, &err)
 	j, err := journal.Open(ctx, s.journalSite())
 	if err != nil {
 		return nil, unreachable(err)

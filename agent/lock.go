@@ -41,3 +41,13 @@ func lockSite(ctx context.Context, s *Site, command string, force bool) (*journa
 	}
 	return l, nil
 }
+
+// unlock releases the lock a run took, also when ctx is cancelled. A
+// release that fails becomes the run's error, of kind ErrUnreachable,
+// unless the run already has one: a lock left behind stops the next run,
+// so it is never dropped in silence.
+func unlock(ctx context.Context, l *journal.Lock, err *error) {
+	if rerr := l.Release(context.WithoutCancel(ctx)); *err == nil && rerr != nil {
+		*err = unreachable(rerr)
+	}
+}

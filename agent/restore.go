@@ -17,13 +17,13 @@ type RestoreReport struct {
 // end (a culprit left disabled), a crash, kill -9 or a dropped connection,
 // from any machine. It is idempotent. force takes over a lock that is not
 // provably stale.
-func Restore(ctx context.Context, s *Site, force bool) (*RestoreReport, error) {
+func Restore(ctx context.Context, s *Site, force bool) (_ *RestoreReport, err error) {
 	rep := &RestoreReport{Target: s.Target.String()}
 	lock, err := lockSite(ctx, s, "wpfix restore", force)
 	if err != nil {
 		return nil, err
 	}
-	defer lock.Release(context.WithoutCancel(ctx))
+	defer unlock(ctx, lock, &err)
 	j, err := journal.Read(ctx, s.journalSite())
 	if err != nil {
 		return nil, unreachable(err)
