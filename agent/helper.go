@@ -74,7 +74,8 @@ func (h *Helper) Place(ctx context.Context, j *journal.Journal) error {
 	if h.f.Rerun {
 		token = h.token
 	}
-	st, err := j.PlaceHelper(ctx, h.path, h.base.String(), h.tokenHash(), token, h.f.Why, []byte(h.php()))
+	st, err := j.PlaceHelper(ctx, journal.HelperFile{Path: h.path, URL: h.base.String(),
+		TokenHash: h.tokenHash(), Token: token, Why: h.f.Why, Data: []byte(h.php())})
 	if err != nil {
 		return err
 	}

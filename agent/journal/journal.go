@@ -202,16 +202,30 @@ func (j *Journal) Mkdir(ctx context.Context, p, why string) error {
 	})
 }
 
-// PlaceHelper writes a new helper file at p (none may exist), served at
-// url and guarded by the token whose hex SHA-256 is tokenHash, journaled:
-// undoing it removes the file. token is kept in the journal only when not
-// "" (see Step.Token).
-func (j *Journal) PlaceHelper(ctx context.Context, p, url, tokenHash, token, why string, data []byte) (*Step, error) {
-	if _, err := j.site.Host.Lstat(ctx, p); err == nil {
-		return nil, fmt.Errorf("create %s: %w", p, fs.ErrExist)
+// HelperFile is a token-guarded PHP file to place (see OpHelper).
+type HelperFile struct {
+	// Path is where the file goes; none may exist there.
+	Path string
+	// URL is where it is served, without its token.
+	URL string
+	// TokenHash is the hex SHA-256 of the token it answers to.
+	TokenHash string
+	// Token is kept in the journal only when not "" (see Step.Token).
+	Token string
+	// Why says what it is for, for people reading the journal.
+	Why string
+	// Data is the file's content.
+	Data []byte
+}
+
+// PlaceHelper writes a new helper file, journaled: undoing it removes the
+// file.
+func (j *Journal) PlaceHelper(ctx context.Context, h HelperFile) (*Step, error) {
+	if _, err := j.site.Host.Lstat(ctx, h.Path); err == nil {
+		return nil, fmt.Errorf("create %s: %w", h.Path, fs.ErrExist)
 	}
-	st := &Step{Op: OpHelper, Path: p, URL: url, TokenHash: tokenHash, Token: token, Why: why}
-	return st, j.record(ctx, st, func() error { return j.site.Host.WriteFile(ctx, p, data, 0o644) })
+	st := &Step{Op: OpHelper, Path: h.Path, URL: h.URL, TokenHash: h.TokenHash, Token: h.Token, Why: h.Why}
+	return st, j.record(ctx, st, func() error { return j.site.Host.WriteFile(ctx, h.Path, h.Data, 0o644) })
 }
 
 // Rename moves a file or folder, journaled.
