@@ -143,12 +143,12 @@ func limitFindings(r *LimitsReport) []Finding {
 		switch pct := float64(d.Avail) / float64(d.Total) * 100; {
 		case d.Avail < 100<<20 || pct < 1:
 			add(Finding{ID: "disk-full", Severity: SeverityError,
-				Problem:     fmt.Sprintf("%s free of %s on %s (%.1f%%)", php.FormatSize(roundMiB(d.Avail)), php.FormatSize(roundMiB(d.Total)), d.MountedOn, pct),
+				Problem:     fmt.Sprintf("%s free of %s on %s (%.1f%%)", php.FormatSizeRounded(d.Avail), php.FormatSizeRounded(d.Total), d.MountedOn, pct),
 				Consequence: "uploads, caches, sessions and the database's writes fail; WordPress may show \"Error establishing a database connection\" or a white page",
 				Fix:         "free space on " + d.MountedOn + " (old backups, logs, cache folders) or grow the disk"})
 		case pct < 5:
 			add(Finding{ID: "disk-low", Severity: SeverityWarning,
-				Problem:     fmt.Sprintf("%s free of %s on %s (%.1f%%)", php.FormatSize(roundMiB(d.Avail)), php.FormatSize(roundMiB(d.Total)), d.MountedOn, pct),
+				Problem:     fmt.Sprintf("%s free of %s on %s (%.1f%%)", php.FormatSizeRounded(d.Avail), php.FormatSizeRounded(d.Total), d.MountedOn, pct),
 				Consequence: "a log, a backup or an update can fill it; then writes fail",
 				Fix:         "free space on " + d.MountedOn + " or grow the disk"})
 		}
@@ -161,7 +161,7 @@ func limitFindings(r *LimitsReport) []Finding {
 	}
 	if m := r.Memory; m != nil && m.Total > 0 && float64(m.Available) < float64(m.Total)*0.05 {
 		add(Finding{ID: "memory-low", Severity: SeverityWarning,
-			Problem:     fmt.Sprintf("%s of %s memory available", php.FormatSize(roundMiB(m.Available)), php.FormatSize(roundMiB(m.Total))),
+			Problem:     fmt.Sprintf("%s of %s memory available", php.FormatSizeRounded(m.Available), php.FormatSizeRounded(m.Total)),
 			Consequence: "the kernel's OOM killer may kill PHP workers or the database: 502, or \"Error establishing a database connection\"",
 			Fix:         "find what holds the memory (ps aux --sort=-rss | head), lower pm.max_children, or add memory"})
 	}
@@ -176,9 +176,6 @@ func firstPool(pools []*server.FPMPool) *server.FPMPool {
 	}
 	return pools[0]
 }
-
-// roundMiB rounds bytes to whole MiB, for FormatSize to print briefly.
-func roundMiB(n int64) int64 { return (n + 1<<19) >> 20 << 20 }
 
 // memoryChangeable says whether a script may raise memory_limit: the
 // helper's answer, else whether the pool pins it with php_admin_value.
@@ -250,7 +247,7 @@ func overcommitFinding(r *LimitsReport, pool *server.FPMPool) (Finding, bool) {
 	}
 	return Finding{ID: "pool-memory-overcommit", Severity: SeverityWarning,
 		Problem: fmt.Sprintf("php-fpm pool %s: pm.max_children %d × memory limit %s = %s, more than the host's %s of memory and swap",
-			pool.Name, pool.MaxChildren, php.FormatSize(limit), php.FormatSize(roundMiB(need)), php.FormatSize(roundMiB(r.Memory.Total+r.Memory.SwapTotal))),
+			pool.Name, pool.MaxChildren, php.FormatSize(limit), php.FormatSizeRounded(need), php.FormatSizeRounded(r.Memory.Total+r.Memory.SwapTotal)),
 		Consequence: "under load the workers can together use more memory than there is: the kernel's OOM killer kills them (signal 9) and the web server answers 502",
 		Fix:         fmt.Sprintf("lower pm.max_children (%s) so that workers × memory_limit fits, or lower memory_limit", where(pool.Sources["pm.max_children"]))}, true
 }

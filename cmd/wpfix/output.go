@@ -56,6 +56,4 @@ func verdict(failed bool) error {
 // size writes a byte count of disk or memory as PHP writes sizes, in whole
 // MiB ("1536M", "20G"): the form of memory_limit and of the findings that
 // agent writes, so one report says one size one way.
-func size(n int64) string {
-	return php.FormatSize((n + 1<<19) >> 20 << 20)
-}
+func size(n int64) string { return php.FormatSizeRounded(n) }

@@ -155,3 +155,14 @@ func FormatSize(n int64) string {
 	}
 	return strconv.FormatInt(n, 10)
 }
+
+// FormatSizeRounded writes a byte count of disk or memory briefly, as
+// FormatSize writes it once rounded to whole MiB ("1536M", "20G"); below
+// half a MiB it rounds to whole KiB instead, so that a little is never
+// written as none.
+func FormatSizeRounded(n int64) string {
+	if n > 0 && n < 1<<19 {
+		return FormatSize((n + 1<<9) >> 10 << 10)
+	}
+	return FormatSize((n + 1<<19) >> 20 << 20)
+}

@@ -76,6 +76,16 @@ func TestParseINISize(t *testing.T) {
 	assert.Equal(t, "-1", php.FormatSize(-1))
 }
 
+// TestFormatSizeRounded: disk and memory in whole MiB, a little never as none.
+func TestFormatSizeRounded(t *testing.T) {
+	for n, want := range map[int64]string{
+		0: "0", 1000: "1K", 100 << 10: "100K", 600 << 10: "1M", 1536 << 20: "1536M",
+		20<<30 + 100<<10: "20G", 4<<30 + 300<<20: "4396M",
+	} {
+		assert.Equal(t, want, php.FormatSizeRounded(n), "FormatSizeRounded(%d)", n)
+	}
+}
+
 func FuzzParseINISize(f *testing.F) {
 	for _, s := range []string{"128M", "-1", "0x1fK", " 7 ", "1g"} {
 		f.Add(s)
