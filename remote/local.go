@@ -99,46 +99,14 @@ func (l *Local) ReadFile(ctx context.Context, path string) (b []byte, err error)
 
 // ReadHead returns the first n bytes of a file.
 func (l *Local) ReadHead(ctx context.Context, path string, n int64) (head []byte, err error) {
-	err = l.do(ctx, "read", path, func() error {
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		head, err = io.ReadAll(io.LimitReader(f, n))
-		return err
-	})
+	err = l.do(ctx, "read", path, func() error { head, err = readHead(os.Open, path, n); return err })
 	return head, err
 }
 
 // ReadTail returns the last n bytes of a file and its size.
 func (l *Local) ReadTail(ctx context.Context, path string, n int64) (tail []byte, size int64, err error) {
-	err = l.do(ctx, "read", path, func() error {
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		size = fi.Size()
-		tail, err = readTail(f, size, n)
-		return err
-	})
+	err = l.do(ctx, "read", path, func() error { tail, size, err = readTail(os.Open, path, n); return err })
 	return tail, size, err
-}
-
-// readTail reads the last n bytes of a file of the given size.
-func readTail(r io.ReaderAt, size, n int64) ([]byte, error) {
-	off := max(size-n, 0)
-	buf := make([]byte, size-off)
-	k, err := r.ReadAt(buf, off)
-	if err == io.EOF {
-		err = nil // the file shrank since the stat: return what is there
-	}
-	return buf[:k], err
 }
 
 // WriteFile replaces path atomically through a synced temporary file.

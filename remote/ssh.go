@@ -206,35 +206,14 @@ func (h *SSH) ReadFile(ctx context.Context, p string) (b []byte, err error) {
 // ReadHead returns the first n bytes of a file; only those cross the
 // connection.
 func (h *SSH) ReadHead(ctx context.Context, p string, n int64) (head []byte, err error) {
-	err = h.do(ctx, "read", p, func() error {
-		f, err := h.sftp.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		head, err = io.ReadAll(io.LimitReader(f, n))
-		return err
-	})
+	err = h.do(ctx, "read", p, func() error { head, err = readHead(h.sftp.Open, p, n); return err })
 	return head, err
 }
 
 // ReadTail returns the last n bytes of a file and its size; only those
 // bytes cross the connection.
 func (h *SSH) ReadTail(ctx context.Context, p string, n int64) (tail []byte, size int64, err error) {
-	err = h.do(ctx, "read", p, func() error {
-		f, err := h.sftp.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		size = fi.Size()
-		tail, err = readTail(f, size, n)
-		return err
-	})
+	err = h.do(ctx, "read", p, func() error { tail, size, err = readTail(h.sftp.Open, p, n); return err })
 	return tail, size, err
 }
 
