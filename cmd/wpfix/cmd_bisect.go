@@ -26,7 +26,7 @@ type bisectOptions struct {
 
 // AddFlags declares bisect's flags.
 func (o *bisectOptions) AddFlags(f *pflag.FlagSet) {
-	o.Probe.AddFlags(f)
+	o.Probe.AddFlags(f, "the home option")
 	f.StringSliceVar(&o.Scope, "scope", nil, "only these kinds: plugins,mu-plugins,dropins,theme (default all)")
 	f.BoolVar(&o.KeepAll, "keep-all", false, "find the culprit, then put everything back (exit 1: the site is still broken)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "list the candidates and the plan, probe once, change nothing")

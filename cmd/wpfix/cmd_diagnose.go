@@ -22,7 +22,7 @@ type diagnoseOptions struct {
 
 // AddFlags declares diagnose's flags.
 func (o *diagnoseOptions) AddFlags(f *pflag.FlagSet) {
-	o.Probe.AddURLFlags(f)
+	o.Probe.AddURLFlags(f, "the home option, else WP_HOME")
 	f.StringArrayVar(&o.ExpectIP, "expect-ip", nil, "the `IP` the host name should resolve to (repeatable)")
 	f.DurationVar(&o.Since, "since", time.Hour, "count log lines newer than `DURATION`")
 }

@@ -22,7 +22,7 @@ type limitsOptions struct {
 
 // AddFlags declares limits' flags.
 func (o *limitsOptions) AddFlags(f *pflag.FlagSet) {
-	o.Probe.AddURLFlags(f)
+	o.Probe.AddURLFlags(f, "the siteurl option, where WordPress's files are served")
 	f.BoolVar(&o.NoHTTP, "no-http", false, "place no file on the site: read the configs, the CLI and wp-config.php only")
 }
 

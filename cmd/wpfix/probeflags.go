@@ -20,17 +20,20 @@ type probeOptions struct {
 }
 
 // AddFlags declares all the probe flags: --url, --resolve, --timeout,
-// --probe and --samples (bisect).
-func (o *probeOptions) AddFlags(f *pflag.FlagSet) {
-	o.AddURLFlags(f)
+// --probe and --samples (bisect). urlDefault says where the command takes
+// the URL from when --url is not given.
+func (o *probeOptions) AddFlags(f *pflag.FlagSet, urlDefault string) {
+	o.AddURLFlags(f, urlDefault)
 	f.StringArrayVar(&o.Paths, "probe", nil, "also probe `PATH`, e.g. /wp-login.php (repeatable)")
 	f.IntVar(&o.Samples, "samples", 1, "requests per URL and probe; any failure counts (tames flaky failures)")
 }
 
 // AddURLFlags declares only --url, --resolve and --timeout, for the
-// commands that request each URL once (diagnose, limits).
-func (o *probeOptions) AddURLFlags(f *pflag.FlagSet) {
-	f.StringVar(&o.URL, "url", "", "the site's `URL` (default: WordPress's own, from its options or wp-config.php)")
+// commands that request each URL once (diagnose, limits). urlDefault says
+// where the command takes the URL from when --url is not given: the one
+// part of the help that is each command's own.
+func (o *probeOptions) AddURLFlags(f *pflag.FlagSet, urlDefault string) {
+	f.StringVar(&o.URL, "url", "", "the site's `URL` (default: "+urlDefault+")")
 	f.StringVar(&o.Resolve, "resolve", "", "probe the origin at `IP`, past a CDN, keeping the URL's host name")
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "a request taking longer counts as a failure")
 }
