@@ -29,18 +29,12 @@ func NewMemOptions(values map[string]string) *MemOptions {
 
 // Option implements journal.Options.
 func (m *MemOptions) Option(_ context.Context, name string) (string, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.Values[name]
-	return v, ok, nil
+	return m.get(&m.Values, name)
 }
 
 // SetOption implements journal.Options.
 func (m *MemOptions) SetOption(_ context.Context, name, value string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.Values[name] = value
-	return nil
+	return m.set(&m.Values, name, value)
 }
 
 // DeleteOption implements journal.Options.
@@ -53,17 +47,27 @@ func (m *MemOptions) DeleteOption(_ context.Context, name string) error {
 
 // SiteOption implements journal.Options.
 func (m *MemOptions) SiteOption(_ context.Context, key string) (string, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.Network[key]
-	return v, ok, nil
+	return m.get(&m.Network, key)
 }
 
 // SetSiteOption implements journal.Options.
 func (m *MemOptions) SetSiteOption(_ context.Context, key, value string) error {
+	return m.set(&m.Network, key, value)
+}
+
+// get reads key of one of the option tables, Values or Network.
+func (m *MemOptions) get(table *map[string]string, key string) (string, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.Network[key] = value
+	v, ok := (*table)[key]
+	return v, ok, nil
+}
+
+// set writes key of one of the option tables, Values or Network.
+func (m *MemOptions) set(table *map[string]string, key, value string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	(*table)[key] = value
 	return nil
 }
 
