@@ -205,10 +205,7 @@ func TestParseConfigNotPHP(t *testing.T) {
 // defined, its $table_prefix and whether the include ran to its end.
 func phpConstants(t *testing.T, file string) (map[string]php.Value, php.Value, bool) {
 	t.Helper()
-	phpCLI, err := exec.LookPath("php")
-	if err != nil {
-		t.Skip("the php CLI is not installed; it is this test's oracle")
-	}
+	phpCLI := phptest.CLI(t)
 	// The file runs as wp-config.php beside an empty wp-settings.php, so its
 	// require_once ABSPATH . 'wp-settings.php' works.
 	dir := t.TempDir()

@@ -286,10 +286,7 @@ func TestIsSerialized(t *testing.T) {
 // runPHP runs a PHP program with php -n and returns its standard output.
 func runPHP(t *testing.T, program string) []byte {
 	t.Helper()
-	php, err := exec.LookPath("php")
-	if err != nil {
-		t.Skip("the php CLI is not installed; it is this test's oracle")
-	}
+	php := phptest.CLI(t)
 	file := filepath.Join(t.TempDir(), "oracle.php")
 	require.NoError(t, os.WriteFile(file, []byte(program), 0o644))
 	cmd := exec.Command(php, "-n", "-d", "memory_limit=1G", file)

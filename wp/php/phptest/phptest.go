@@ -1,7 +1,7 @@
 // Package phptest holds what the tests of package php and of the packages
 // that read PHP with it (wp's wp-config.php parser) check values with: the
-// same comparison of a parsed value with PHP's, and the same random string
-// literals to parse.
+// php CLI as the oracle, the same comparison of a parsed value with PHP's,
+// and the same random string literals to parse.
 //
 // It does not import php, so that php's own tests can use it: AssertSameValue
 // takes any type with php.Value's AsFloat method.
@@ -12,11 +12,23 @@ package phptest
 import (
 	"math"
 	"math/rand/v2"
+	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 )
+
+// CLI returns the path of the php CLI, the oracle of the tests that
+// compare with PHP; without it the test is skipped.
+func CLI(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("php")
+	if err != nil {
+		t.Skip("the php CLI is not installed; it is this test's oracle")
+	}
+	return p
+}
 
 // A Value is a php.Value, as far as AssertSameValue needs one.
 type Value interface {
