@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-
-	"github.com/wpfix/wpfix/remote"
 )
 
 // Limits on reading a server's config and the files it includes.
@@ -22,6 +20,13 @@ const (
 	// maxGlob bounds the matches of one pattern.
 	maxGlob = 1000
 )
+
+// headReader is a file system that can read the start of a file without
+// reading the rest, as remote.FS can over SSH (remote.HeadFS): a config
+// file is read only up to MaxBytes, however large it is.
+type headReader interface {
+	ReadHead(name string, n int64) ([]byte, error)
+}
 
 // Files reads config files by their absolute paths on the host through an
 // io/fs view of it (remote.FS, or an fstest.MapFS or os.DirFS standing in
@@ -64,7 +69,7 @@ func (f *Files) ReadFile(p string) ([]byte, error) {
 	}
 	if !path.IsAbs(p) {
 		r.err = &fs.PathError{Op: "read", Path: p, Err: fs.ErrInvalid}
-	} else if h, ok := f.fsys.(remote.HeadFS); ok {
+	} else if h, ok := f.fsys.(headReader); ok {
 		r.data, r.err = h.ReadHead(name(p), MaxBytes)
 	} else {
 		r.data, r.err = fs.ReadFile(f.fsys, name(p))
