@@ -144,10 +144,11 @@ func logFiles(ctx context.Context, s *Site, st *server.Stack, extra []string, al
 			return nil, err
 		}
 	}
-	found, err := st.SiteLogs(ctx, siteOf(s))
+	found, warnings, err := st.SiteLogs(ctx, siteOf(s))
 	if err != nil {
 		return nil, err
 	}
+	logWarnings(s, "site log", warnings)
 	if !all {
 		var served []server.LogFile
 		for _, f := range found {

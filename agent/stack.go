@@ -16,14 +16,19 @@ func ReadStack(ctx context.Context, s *Site) (*server.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	logWarnings(s, "server config", st.Warnings)
+	return st, nil
+}
+
+// logWarnings logs each warning to the site's logger, under msg.
+func logWarnings(s *Site, msg string, warnings []server.Warning) {
 	log := s.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	for _, w := range st.Warnings {
-		log.Warn("server config", "file", w.File, "line", w.Line, "directive", w.Directive, "problem", w.Message)
+	for _, w := range warnings {
+		log.Warn(msg, "file", w.File, "line", w.Line, "directive", w.Directive, "problem", w.Message)
 	}
-	return st, nil
 }
 
 // siteOf is what the stack's site view takes of the WordPress install.

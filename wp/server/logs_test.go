@@ -61,7 +61,8 @@ func siteLogs(ctx context.Context, s *wp.Site) ([]server.LogFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return st.SiteLogs(ctx, siteOf(s))
+	logs, _, err := st.SiteLogs(ctx, siteOf(s))
+	return logs, err
 }
 
 // stackDir is the folder that holds a stack's configs and logs.
@@ -273,7 +274,7 @@ func TestFindLogsCancelled(t *testing.T) {
 	assert.Nil(t, logs)
 	st, err := server.ReadStack(context.Background(), site.Host)
 	require.NoError(t, err)
-	logs, err = st.SiteLogs(ctx, siteOf(site))
+	logs, _, err = st.SiteLogs(ctx, siteOf(site))
 	assert.True(t, errors.Is(err, context.Canceled), "%v", err)
 	assert.Nil(t, logs)
 }

@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"path"
 	"sort"
 	"strings"
@@ -39,8 +42,11 @@ type Site struct {
 //     /var/log/httpd/error_log, /var/log/php*-fpm.log, /var/log/php-fpm/*.log.
 //
 // An unreadable source is skipped, never fatal: the only error is the
-// context's.
-func (st *Stack) SiteLogs(ctx context.Context, site Site) ([]LogFile, error) {
+// context's. What could not be read and why (a .user.ini, a log that is
+// there but not readable or not a regular file, the PHP CLI that could not
+// be asked) is returned as warnings; a log that does not exist is none,
+// for most candidates are guesses.
+func (st *Stack) SiteLogs(ctx context.Context, site Site) ([]LogFile, []Warning, error) {
 	f := &siteLogs{ctx: ctx, st: st, site: site, files: conf.NewFiles(remote.FS(ctx, st.host))}
 	f.wordpress()
 	f.docroot()
@@ -48,13 +54,14 @@ func (st *Stack) SiteLogs(ctx context.Context, site Site) ([]LogFile, error) {
 	f.phpCLI()
 	f.usualPlaces()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	logs := f.existing()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return logs, nil
+	sort.SliceStable(f.warnings, func(i, j int) bool { return f.warnings[i].File < f.warnings[j].File })
+	return logs, f.warnings, nil
 }
 
 // siteLogs collects one site's candidate logs.
@@ -64,6 +71,16 @@ type siteLogs struct {
 	site  Site
 	files *conf.Files
 	list  logList
+	// warnings are what could not be read, by file.
+	mu       sync.Mutex
+	warnings []Warning
+}
+
+// warn records what could not be read of file, and why.
+func (f *siteLogs) warn(file, message string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.warnings = append(f.warnings, Warning{File: file, Message: message + ": " + conf.Reason(err)})
 }
 
 func (f *siteLogs) wordpress() {
@@ -80,7 +97,8 @@ func (f *siteLogs) wordpress() {
 // docroot looks at what sits beside the site's scripts: a .user.ini's
 // error_log and cPanel's error_log files.
 func (f *siteLogs) docroot() {
-	inis, _ := conf.ReadINI(f.files, []string{path.Join(f.site.Root, ".user.ini")})
+	inis, w := conf.ReadINI(f.files, []string{path.Join(f.site.Root, ".user.ini")})
+	f.warnings = append(f.warnings, w...)
 	if l, ok := conf.INILog(inis, f.site.Root); ok {
 		l.ServesSite = true
 		f.list.add(l)
@@ -98,6 +116,9 @@ func (f *siteLogs) docroot() {
 func (f *siteLogs) phpCLI() {
 	out, err := f.st.host.Exec(f.ctx, []string{"php", "-r", `echo ini_get("error_log");`}, nil)
 	if err != nil {
+		if f.ctx.Err() == nil {
+			f.warn("php", "the host's PHP CLI could not be asked for its error_log", err)
+		}
 		return
 	}
 	// the last line: a chatty shell start-up file may print before php
@@ -150,10 +171,20 @@ func (f *siteLogs) existing() []LogFile {
 			defer wg.Done()
 			defer func() { <-sem }()
 			fi, err := h.Stat(f.ctx, l.Path)
-			if err != nil || !fi.Mode().IsRegular() {
+			switch {
+			case errors.Is(err, fs.ErrNotExist) || f.ctx.Err() != nil:
+				return
+			case err != nil:
+				f.warn(l.Path, "the log ("+l.Source+") could not be looked at", err)
+				return
+			case !fi.Mode().IsRegular():
+				f.warn(l.Path, "the log ("+l.Source+") is not read", fmt.Errorf("not a regular file (%v)", fi.Mode().Type()))
 				return
 			}
 			if _, err := h.ReadHead(f.ctx, l.Path, 1); err != nil {
+				if f.ctx.Err() == nil {
+					f.warn(l.Path, "the log ("+l.Source+") could not be read", err)
+				}
 				return
 			}
 			l.Size = fi.Size()
