@@ -5,8 +5,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -271,23 +269,9 @@ func rawKey(t *testing.T, path string) crypto.PrivateKey {
 	return k
 }
 
-func newTestSigner(t *testing.T) ssh.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	require.NoError(t, err)
-	s, err := ssh.NewSignerFromKey(priv)
-	require.NoError(t, err)
-	return s
-}
-
 // newTestKeyFile writes a fresh ed25519 key no server knows.
 func newTestKeyFile(t *testing.T, path string) (string, ssh.Signer) {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	require.NoError(t, err)
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	require.NoError(t, err)
-	s, err := ssh.NewSignerFromKey(priv)
-	require.NoError(t, err)
-	return writeTestFile(t, path, string(pem.EncodeToMemory(block)), 0o600), s
+	s, key := sshtest.NewKey(t)
+	return writeTestFile(t, path, string(key), 0o600), s
 }

@@ -2,8 +2,6 @@ package remote_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/binary"
 	"net"
 	"path/filepath"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/wpfix/wpfix/remote"
 	"github.com/wpfix/wpfix/remote/proctest"
+	"github.com/wpfix/wpfix/remote/sshtest"
 )
 
 // TestSSHNotDurable reaches an SFTP server without fsync@openssh.com and
@@ -40,10 +39,7 @@ func TestSSHNotDurable(t *testing.T) {
 // serves the sftp subsystem with pkg/sftp's server, and connects to it.
 func dialGoSFTP(t *testing.T) *ssh.Client {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	require.NoError(t, err)
-	signer, err := ssh.NewSignerFromKey(priv)
-	require.NoError(t, err)
+	signer, _ := sshtest.NewKey(t)
 	cfg := &ssh.ServerConfig{NoClientAuth: true}
 	cfg.AddHostKey(signer)
 

@@ -95,7 +95,8 @@ func TestDialHostKeyChanged(t *testing.T) {
 	home := dialHome(t)
 	s := sshtest.NewServer(t, sshtest.Options{})
 	known := filepath.Join(home, ".ssh", "known_hosts")
-	old := knownhosts.Line([]string{knownhosts.Normalize(s.Addr)}, newTestSigner(t).PublicKey()) + "\n"
+	other, _ := sshtest.NewKey(t)
+	old := knownhosts.Line([]string{knownhosts.Normalize(s.Addr)}, other.PublicKey()) + "\n"
 	writeTestFile(t, known, old, 0o600)
 
 	_, err := dialSSH(dialContext(t), serverTarget(s),

@@ -189,23 +189,31 @@ func handshake(ctx context.Context, addr string, cfg *ssh.ClientConfig) error {
 	return ssh.NewClient(c, chans, reqs).Close()
 }
 
+// NewKey generates an ed25519 key that no server knows, and returns it as
+// a signer and in OpenSSH PEM form, for a key file.
+func NewKey(t testing.TB) (ssh.Signer, []byte) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatalf("sshtest: generate a key: %v", err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatalf("sshtest: marshal a key: %v", err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatalf("sshtest: signer of a key: %v", err)
+	}
+	return signer, pem.EncodeToMemory(block)
+}
+
 // writeKey generates an ed25519 key, writes it in OpenSSH PEM form with
 // mode 0600 (sshd refuses host keys others can read) and returns it.
 func writeKey(t testing.TB, w *proctest.Workdir, name string) (ssh.Signer, string) {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatalf("sshtest: generate %s: %v", name, err)
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		t.Fatalf("sshtest: marshal %s: %v", name, err)
-	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatalf("sshtest: signer %s: %v", name, err)
-	}
-	return signer, w.WriteFile(name, string(pem.EncodeToMemory(block)), 0o600)
+	signer, key := NewKey(t)
+	return signer, w.WriteFile(name, string(key), 0o600)
 }
 
 // testUser returns the account the server lets in: the system user

@@ -1,8 +1,6 @@
 package sshtest_test
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
 	"io"
 	"io/fs"
 	"net"
@@ -157,7 +155,7 @@ func TestForwarding(t *testing.T) {
 func TestHostKeyMismatch(t *testing.T) {
 	t.Parallel()
 	s := sshtest.NewServer(t, sshtest.Options{})
-	other := newSigner(t)
+	other, _ := sshtest.NewKey(t)
 	known := filepath.Join(t.TempDir(), "known_hosts")
 	line := knownhosts.Line([]string{knownhosts.Normalize(s.Addr)}, other.PublicKey())
 	require.NoError(t, os.WriteFile(known, []byte(line+"\n"), 0o600))
@@ -175,7 +173,7 @@ func TestHostKeyMismatch(t *testing.T) {
 func TestWrongUserKey(t *testing.T) {
 	t.Parallel()
 	s := sshtest.NewServer(t, sshtest.Options{})
-	wrong := newSigner(t)
+	wrong, _ := sshtest.NewKey(t)
 	cfg := s.ClientConfig(t)
 	cfg.Auth = []ssh.AuthMethod{ssh.PublicKeys(wrong)}
 	_, err := ssh.Dial("tcp", s.Addr, cfg)
@@ -241,14 +239,4 @@ func echo(l net.Listener) {
 			io.Copy(c, c)
 		}()
 	}
-}
-
-// newSigner returns a fresh ed25519 key that no server knows.
-func newSigner(t *testing.T) ssh.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	require.NoError(t, err)
-	signer, err := ssh.NewSignerFromKey(priv)
-	require.NoError(t, err)
-	return signer
 }
