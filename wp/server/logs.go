@@ -83,7 +83,7 @@ func (st *Stack) Logs(docroot string) []LogFile {
 // they say where the site's PHP requests go, then php-fpm.
 func (st *Stack) serverLogs(f *logList, docroot string) {
 	var targets []conf.Target
-	apacheServes, apacheFCGI := false, false
+	var php []LogFile
 	for _, m := range st.masters {
 		if m.web == nil {
 			continue
@@ -91,14 +91,9 @@ func (st *Stack) serverLogs(f *logList, docroot string) {
 		res := m.web.Logs(docroot)
 		for _, l := range res.Logs {
 			f.add(l)
-			if m.kind == apache.Kind {
-				apacheServes = apacheServes || l.ServesSite
-			}
-		}
-		if m.kind == apache.Kind {
-			apacheFCGI = apacheFCGI || len(res.Targets) > 0
 		}
 		targets = append(targets, res.Targets...)
+		php = append(php, res.PHPLogs...)
 	}
 	for _, m := range st.masters {
 		if m.fpm != nil {
@@ -107,13 +102,8 @@ func (st *Stack) serverLogs(f *logList, docroot string) {
 			}
 		}
 	}
-	// mod_php reads Debian's /etc/php/X.Y/apache2/php.ini; it serves the
-	// site when Apache does and sends PHP to no FastCGI server.
-	for _, inis := range st.modPHP {
-		if l, ok := conf.INILog(inis, docroot); ok {
-			l.ServesSite = apacheServes && !apacheFCGI
-			l.Source += " (php.ini of mod_php)"
-			f.add(l)
-		}
+	// the logs of a PHP a web server runs itself: mod_php's
+	for _, l := range php {
+		f.add(l)
 	}
 }

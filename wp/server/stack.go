@@ -37,9 +37,6 @@ type Stack struct {
 	host    remote.Host
 	masters []master
 	running map[string]bool
-	// modPHP are mod_php's ini files (Debian's /etc/php/*/apache2/php.ini),
-	// read when an Apache master runs, each on its own.
-	modPHP [][]conf.INIFile
 	// Warnings are what could not be read, and the values a server would
 	// refuse, over every master, in the order read.
 	Warnings []Warning
@@ -113,13 +110,6 @@ func (st *Stack) read(files *conf.Files, cmds []command) {
 			c := fpm.Read(files, *m.fpm)
 			st.masters = append(st.masters, master{kind: m.kind, fpm: c})
 			st.Warnings = append(st.Warnings, c.Warnings...)
-		}
-	}
-	if st.running[apache.Kind] {
-		for _, name := range files.Glob("/etc/php/*/apache2/php.ini") {
-			inis, w := conf.ReadINI(files, []string{name})
-			st.modPHP = append(st.modPHP, inis)
-			st.Warnings = append(st.Warnings, w...)
 		}
 	}
 }

@@ -117,6 +117,8 @@ type Config struct {
 	main       vhost
 	vhosts     []*vhost
 	cur        *vhost // the virtual host being read, nil for the main server
+	// modPHP are mod_php's ini files, each on its own.
+	modPHP [][]conf.INIFile
 	// Warnings are what could not be read, and the values Apache would
 	// refuse, in the order met.
 	Warnings []conf.Warning
@@ -178,6 +180,16 @@ func (a *Config) Logs(docroot string) Result {
 			Source: "-E on the command line of the " + c.Who})
 	}
 	res.Targets = a.siteTargets(serving)
+	// mod_php serves the site when Apache does and sends its PHP to no
+	// FastCGI server.
+	serves := slices.ContainsFunc(res.Logs, func(l conf.LogFile) bool { return l.ServesSite })
+	for _, inis := range a.modPHP {
+		if l, ok := conf.INILog(inis, docroot); ok {
+			l.ServesSite = serves && len(res.Targets) == 0
+			l.Source += " (php.ini of mod_php)"
+			res.PHPLogs = append(res.PHPLogs, l)
+		}
+	}
 	return res
 }
 
@@ -199,8 +211,17 @@ func Read(files *conf.Files, c Cmd) *Config {
 		}
 	}
 	a.load(c.conf, 0, nil)
+	for _, name := range files.Glob(modPHPINIs) {
+		inis, w := conf.ReadINI(files, []string{name})
+		a.modPHP = append(a.modPHP, inis)
+		a.Warnings = append(a.Warnings, w...)
+	}
 	return a
 }
+
+// modPHPINIs are the php.ini files of mod_php, one per PHP version, as
+// Debian lays them out.
+const modPHPINIs = "/etc/php/*/apache2/php.ini"
 
 // serving returns the virtual hosts (the main server among them) that
 // serve docroot: those whose DocumentRoot, or else the main server's, is

@@ -170,6 +170,9 @@ type LogFile struct {
 type Result struct {
 	Logs    []LogFile
 	Targets []Target
+	// PHPLogs are the logs of a PHP the server runs itself (Apache's
+	// mod_php), listed after php-fpm's.
+	PHPLogs []LogFile
 }
 
 // WebTimeout is how long a web server waits for PHP to answer a request.
