@@ -16,7 +16,7 @@ import (
 func phpValue(r *LimitsReport, pool *server.FPMPool, name string) (v server.Setting, known bool) {
 	if r.PHP != nil {
 		if v, ok := r.PHP.INI[name]; ok {
-			return server.Setting{Value: v, File: "PHP under the web server"}, true
+			return server.Setting{Value: v, Origin: "PHP under the web server"}, true
 		}
 	}
 	if pool != nil {

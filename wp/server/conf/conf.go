@@ -17,22 +17,27 @@ import (
 )
 
 // Setting is a config value and where it was set: the one type for it in
-// the web stack's reports. File is "" for a server's or PHP's built-in
-// default, or a value that is not set; it names a place that is no file
-// when Line is 0 ("PHP under the web server").
+// the web stack's reports. File and Line are where a config file sets it;
+// Origin says where a value came from that no file sets ("PHP under the web
+// server"); all three are empty for a server's or PHP's built-in default,
+// or a value that is not set.
 type Setting struct {
-	Value string
-	File  string
-	Line  int
+	Value  string
+	File   string
+	Line   int
+	Origin string
 	// Admin is true for a PHP value set by php_admin_value or
 	// php_admin_flag: a script's ini_set cannot change it.
 	Admin bool
 }
 
 // Source says where the value was set, for people: "FILE line N", the
-// place when there is no line, "" for a default.
+// file when there is no line, else the Origin; "" for a default.
 func (s Setting) Source() string {
-	if s.File == "" || s.Line <= 0 {
+	switch {
+	case s.File == "":
+		return s.Origin
+	case s.Line <= 0:
 		return s.File
 	}
 	return s.File + " line " + strconv.Itoa(s.Line)
@@ -59,18 +64,22 @@ func (s *Setting) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*s = Setting{Value: j.Value, Admin: j.Admin}
-	s.File, s.Line = parseSource(j.Source)
+	s.File, s.Line, s.Origin = parseSource(j.Source)
 	return nil
 }
 
-// parseSource splits "FILE line N" back into its file and line.
-func parseSource(src string) (string, int) {
+// parseSource splits "FILE line N" back into its file and line; a source
+// that is no absolute path is an origin.
+func parseSource(src string) (file string, line int, origin string) {
 	if i := strings.LastIndex(src, " line "); i >= 0 {
 		if n, err := strconv.Atoi(src[i+len(" line "):]); err == nil && n > 0 {
-			return src[:i], n
+			return src[:i], n, ""
 		}
 	}
-	return src, 0
+	if !strings.HasPrefix(src, "/") {
+		return "", 0, src
+	}
+	return src, 0, ""
 }
 
 // PHPValues are PHP ini values by name. In reports each has its "source"
@@ -108,7 +117,7 @@ func (v *PHPValues) UnmarshalJSON(b []byte) error {
 	*v = make(PHPValues, len(m))
 	for k, j := range m {
 		s := Setting{Value: j.Value, Admin: j.Admin}
-		s.File, s.Line = parseSource(j.Source)
+		s.File, s.Line, s.Origin = parseSource(j.Source)
 		(*v)[k] = s
 	}
 	return nil

@@ -101,6 +101,7 @@ func TestSettingJSON(t *testing.T) {
 		{"set", conf.Setting{Value: "dynamic", File: "/etc/www.conf", Line: 9}, `{"value":"dynamic","source":"/etc/www.conf line 9"}`},
 		{"unset", conf.Setting{}, `{"value":""}`},
 		{"a place", conf.Setting{Value: "256M", File: "/var/www/wp-config.php"}, `{"value":"256M","source":"/var/www/wp-config.php"}`},
+		{"no file", conf.Setting{Value: "128M", Origin: "PHP under the web server"}, `{"value":"128M","source":"PHP under the web server"}`},
 		{"php values", conf.PHPValues{"memory_limit": {Value: "512M", File: "/p.conf", Line: 14, Admin: true}, "max_input_vars": {Value: "1000"}},
 			`{"max_input_vars":{"value":"1000","source":""},"memory_limit":{"value":"512M","admin":true,"source":"/p.conf line 14"}}`},
 	} {
