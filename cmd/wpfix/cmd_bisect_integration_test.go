@@ -103,6 +103,23 @@ func (b *bisectSite) state(t *testing.T) siteState {
 	return s
 }
 
+// assertAsBefore checks that the site's files and options are as in
+// before, byte for byte; msgAndArgs says what left them so.
+func (b *bisectSite) assertAsBefore(t *testing.T, before siteState, msgAndArgs ...any) {
+	t.Helper()
+	now := b.state(t)
+	assert.Empty(t, diffFiles(before.Files, now.Files), msgAndArgs...)
+	assert.Equal(t, before.Options, now.Options, msgAndArgs...)
+}
+
+// assertNoTrace checks that wp-content holds no .wpfix: no lock, journal
+// or quarantine left.
+func (b *bisectSite) assertNoTrace(t *testing.T, msgAndArgs ...any) {
+	t.Helper()
+	_, err := os.Stat(filepath.Join(b.st.ContentDir, ".wpfix"))
+	assert.ErrorIs(t, err, os.ErrNotExist, msgAndArgs...)
+}
+
 // report is bisect's JSON report.
 type report struct {
 	Verdict      string         `json:"verdict"`
@@ -234,11 +251,8 @@ func TestBisect(t *testing.T) {
 			// restore puts the culprit back too: the site is as it was.
 			r = b.run(t, "restore")
 			require.Equal(t, 0, r.code, r.stderr)
-			restored := b.state(t)
-			assert.Empty(t, diffFiles(before.Files, restored.Files), "restore leaves every file as before bisect")
-			assert.Equal(t, before.Options, restored.Options, "and every option")
-			_, err := os.Stat(filepath.Join(b.st.ContentDir, ".wpfix"))
-			assert.ErrorIs(t, err, os.ErrNotExist, "no trace of wpfix is left")
+			b.assertAsBefore(t, before, "restore leaves every file and option as before bisect")
+			b.assertNoTrace(t, "no trace of wpfix is left")
 		})
 	}
 }
@@ -253,8 +267,7 @@ func TestBisectLeavesAlone(t *testing.T) {
 		rep := parseReport(t, r)
 		assert.Equal(t, "healthy", rep.Verdict)
 		assert.Equal(t, 1, rep.Probes)
-		assert.Empty(t, diffFiles(before.Files, b.state(t).Files))
-		assert.Equal(t, before.Options, b.state(t).Options)
+		b.assertAsBefore(t, before)
 	})
 	t.Run("php-fpm down", func(t *testing.T) {
 		t.Parallel()
@@ -266,8 +279,7 @@ func TestBisectLeavesAlone(t *testing.T) {
 		rep := parseReport(t, r)
 		assert.Equal(t, "not_extension", rep.Verdict)
 		assert.Equal(t, 502, rep.FinalStatus)
-		assert.Empty(t, diffFiles(before.Files, b.state(t).Files), "nothing changed")
-		assert.Equal(t, before.Options, b.state(t).Options)
+		b.assertAsBefore(t, before, "nothing changed")
 	})
 }
 
@@ -304,11 +316,8 @@ func TestBisectFlags(t *testing.T) {
 				assert.Equal(t, c.probes, rep.Probes)
 			}
 			if c.unchange {
-				after := b.state(t)
-				assert.Empty(t, diffFiles(before.Files, after.Files), "nothing changed")
-				assert.Equal(t, before.Options, after.Options)
-				_, err := os.Stat(filepath.Join(b.st.ContentDir, ".wpfix"))
-				assert.ErrorIs(t, err, os.ErrNotExist)
+				b.assertAsBefore(t, before, "nothing changed")
+				b.assertNoTrace(t)
 			}
 		})
 	}

@@ -85,11 +85,8 @@ func TestBisectKilled(t *testing.T) {
 
 			r := b.run(t, "restore")
 			require.Equal(t, 0, r.code, r.stderr)
-			after := b.state(t)
-			assert.Empty(t, diffFiles(before.Files, after.Files), "files as before")
-			assert.Equal(t, before.Options, after.Options, "options as before")
-			_, err := os.Stat(filepath.Join(b.st.ContentDir, ".wpfix"))
-			assert.ErrorIs(t, err, os.ErrNotExist, "no lock, journal or quarantine left")
+			b.assertAsBefore(t, before, "files and options as before")
+			b.assertNoTrace(t, "no lock, journal or quarantine left")
 
 			r = b.run(t, "restore")
 			assert.Equal(t, 0, r.code, "restore twice is harmless: %s", r.stderr)
@@ -112,9 +109,7 @@ func TestBisectInterrupted(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, 130, cmd.ProcessState.ExitCode(), out.String())
 	assert.Contains(t, out.String(), "interrupted")
-	after := b.state(t)
-	assert.Empty(t, diffFiles(before.Files, after.Files))
-	assert.Equal(t, before.Options, after.Options)
+	b.assertAsBefore(t, before)
 }
 
 // TestBisectLocked: a second run on the same site exits 4 at once and
@@ -154,8 +149,7 @@ func TestBisectReadOnly(t *testing.T) {
 	assert.Equal(t, 3, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "for the journal (wpfix changes nothing without one)")
 	assert.Contains(t, r.stderr, "permission denied")
-	assert.Empty(t, diffFiles(before.Files, b.state(t).Files))
-	assert.Equal(t, before.Options, b.state(t).Options)
+	b.assertAsBefore(t, before)
 }
 
 // TestBisectWithAdminVisiting has a logged-in admin load the plugins screen
@@ -286,9 +280,7 @@ func TestBisectCannotMove(t *testing.T) {
 	assert.Equal(t, 1, r.code, "the site is still broken")
 	assert.Contains(t, r.stderr, "rename "+locked+" on "+b.srv.Host+": permission denied")
 	assert.Contains(t, r.stderr, "every change was put back")
-	after := b.state(t)
-	assert.Empty(t, diffFiles(before.Files, after.Files), "nothing changed")
-	assert.Equal(t, before.Options, after.Options)
+	b.assertAsBefore(t, before, "nothing changed")
 }
 
 // TestBisectLogHint: a PHP fatal names its plugin in debug.log, so bisect

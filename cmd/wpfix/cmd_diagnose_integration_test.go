@@ -6,8 +6,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -68,11 +66,8 @@ func TestDiagnoseKilledWorker(t *testing.T) {
 	assert.Equal(t, "worker-died", rep.Causes[0].ID, "%+v", rep.Causes)
 	assert.Contains(t, rep.Causes[0].Next, "wpfix bisect "+b.target())
 
-	after := b.state(t)
-	assert.Empty(t, diffFiles(before.Files, after.Files), "diagnose changes nothing")
-	assert.Equal(t, before.Options, after.Options)
-	_, err := os.Stat(filepath.Join(b.st.ContentDir, ".wpfix"))
-	assert.ErrorIs(t, err, os.ErrNotExist)
+	b.assertAsBefore(t, before, "diagnose changes nothing")
+	b.assertNoTrace(t)
 	assert.Empty(t, helperFiles(t, b.st.Root))
 
 	r = b.run(t, "diagnose")
@@ -151,8 +146,7 @@ func TestDiagnoseDNS(t *testing.T) {
 	assert.Equal(t, 2, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "not an absolute http or https URL")
 	assert.Empty(t, helperFiles(t, b.st.Root))
-	_, err = os.Stat(filepath.Join(b.st.ContentDir, ".wpfix"))
-	assert.ErrorIs(t, err, os.ErrNotExist, "a bad URL changes nothing")
+	b.assertNoTrace(t, "a bad URL changes nothing")
 }
 
 // TestDiagnoseHealthy: a working site exits 0 with no likely cause of

@@ -97,11 +97,8 @@ func TestLimits(t *testing.T) {
 
 	// The helper is gone, and with it every trace of the run.
 	assert.Empty(t, helperFiles(t, b.st.Root))
-	after := b.state(t)
-	assert.Empty(t, diffFiles(before.Files, after.Files), "files as before")
-	assert.Equal(t, before.Options, after.Options)
-	_, err := os.Stat(filepath.Join(b.st.ContentDir, ".wpfix"))
-	assert.ErrorIs(t, err, os.ErrNotExist, "no lock or journal left")
+	b.assertAsBefore(t, before, "files and options as before")
+	b.assertNoTrace(t, "no lock or journal left")
 
 	// The text form says the same, and --no-http finds the same conflicts
 	// from the configs alone.
@@ -170,8 +167,7 @@ func TestLimitsKilled(t *testing.T) {
 	r := b.run(t, "restore")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Empty(t, helperFiles(t, b.st.Root), "restore removed the helper")
-	_, err := os.Stat(filepath.Join(b.st.ContentDir, ".wpfix"))
-	assert.ErrorIs(t, err, os.ErrNotExist, "no lock or journal left")
+	b.assertNoTrace(t, "no lock or journal left")
 }
 
 // TestLimitsReadOnly: with wp-content read-only to the SSH user, wpfix
