@@ -66,6 +66,12 @@ type OptionSnapshot struct {
 	Exists  bool   `json:"exists"`
 }
 
+// Version is the journal format this wpfix writes. Version 2 gave a helper
+// file its own operation (OpHelper); a version 1 journal is read as well
+// (see legacyCreate). A journal of a later version is refused, never half
+// understood: restore it with the wpfix that wrote it.
+const Version = 2
+
 type file struct {
 	Version  int              `json:"version"`
 	Started  time.Time        `json:"started"`
@@ -115,6 +121,9 @@ func Read(ctx context.Context, s Site) (*Journal, error) {
 	if err := json.Unmarshal(b, &j.file); err != nil {
 		return nil, fmt.Errorf("read the journal %s: %w; it is left as it is for a person to read", j.path(), err)
 	}
+	if j.file.Version > Version {
+		return nil, fmt.Errorf("read the journal %s: format version %d is newer than this wpfix's (%d); restore with the wpfix that wrote it", j.path(), j.file.Version, Version)
+	}
 	for i, st := range j.file.Steps {
 		if st == nil {
 			return nil, fmt.Errorf("read the journal %s: step %d is null; it is left as it is for a person to read", j.path(), i+1)
@@ -131,7 +140,7 @@ func Open(ctx context.Context, s Site) (*Journal, error) {
 		return j, err
 	}
 	j := newJournal(s)
-	j.file = file{Version: 1, Started: time.Now().UTC()}
+	j.file = file{Version: Version, Started: time.Now().UTC()}
 	for _, name := range ProtectedOptions {
 		v, ok, err := s.Options.Option(ctx, name)
 		if err != nil {
