@@ -49,50 +49,43 @@ func (f hostFS) hostPath(op, name string) (string, error) {
 	return path.Join("/", name), nil
 }
 
+// hostOp runs one of the host's operations on name's path on the host, as the
+// fs operation op: an invalid name is refused first, and the host's error
+// is wrapped in an *fs.PathError naming name.
+func hostOp[T any](f hostFS, op, name string, call func(p string) (T, error)) (T, error) {
+	var zero T
+	p, err := f.hostPath(op, name)
+	if err != nil {
+		return zero, err
+	}
+	v, err := call(p)
+	if err != nil {
+		return zero, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	return v, nil
+}
+
 func (f hostFS) Open(name string) (fs.File, error) {
-	p, err := f.hostPath("open", name)
+	var p string
+	fi, err := hostOp(f, "open", name, func(hp string) (fs.FileInfo, error) { p = hp; return f.h.Stat(f.ctx, hp) })
 	if err != nil {
 		return nil, err
-	}
-	fi, err := f.h.Stat(f.ctx, p)
-	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	return &hostFile{fs: f, name: name, path: p, info: fi}, nil
 }
 
 func (f hostFS) ReadFile(name string) ([]byte, error) {
-	p, err := f.hostPath("read", name)
-	if err != nil {
-		return nil, err
-	}
-	b, err := f.h.ReadFile(f.ctx, p)
-	if err != nil {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
-	}
-	return b, nil
+	return hostOp(f, "read", name, func(p string) ([]byte, error) { return f.h.ReadFile(f.ctx, p) })
 }
 
 func (f hostFS) ReadHead(name string, n int64) ([]byte, error) {
-	p, err := f.hostPath("read", name)
-	if err != nil {
-		return nil, err
-	}
-	b, err := f.h.ReadHead(f.ctx, p, n)
-	if err != nil {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
-	}
-	return b, nil
+	return hostOp(f, "read", name, func(p string) ([]byte, error) { return f.h.ReadHead(f.ctx, p, n) })
 }
 
 func (f hostFS) Stat(name string) (fs.FileInfo, error) {
-	p, err := f.hostPath("stat", name)
+	fi, err := hostOp(f, "stat", name, func(p string) (fs.FileInfo, error) { return f.h.Stat(f.ctx, p) })
 	if err != nil {
 		return nil, err
-	}
-	fi, err := f.h.Stat(f.ctx, p)
-	if err != nil {
-		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
 	}
 	if name == "." {
 		fi = renamed{fi, "."}
@@ -101,13 +94,9 @@ func (f hostFS) Stat(name string) (fs.FileInfo, error) {
 }
 
 func (f hostFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	p, err := f.hostPath("readdir", name)
+	list, err := hostOp(f, "readdir", name, func(p string) ([]fs.FileInfo, error) { return f.h.ReadDir(f.ctx, p) })
 	if err != nil {
 		return nil, err
-	}
-	list, err := f.h.ReadDir(f.ctx, p)
-	if err != nil {
-		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
 	}
 	out := make([]fs.DirEntry, len(list))
 	for i, fi := range list {
