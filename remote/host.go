@@ -94,10 +94,12 @@ type OpError struct {
 	Err  error
 }
 
+// Error says the operation, the path and the host, then why.
 func (e *OpError) Error() string {
 	return fmt.Sprintf("%s %s on %s: %v", e.Op, e.Path, e.Host, e.Err)
 }
 
+// Unwrap returns why, for errors.Is and errors.As.
 func (e *OpError) Unwrap() error { return e.Err }
 
 // ExitError is a program that ran and exited non-zero.

@@ -17,4 +17,5 @@ type Extension struct {
 	Name string `json:"name"`
 }
 
+// String is the kind and the name, for people: "plugin slider-pro".
 func (e Extension) String() string { return e.Kind + " " + e.Name }

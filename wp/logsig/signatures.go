@@ -36,6 +36,7 @@ type SignatureError struct {
 	Err error
 }
 
+// Error names the fragment, line and signature where they are known.
 func (e *SignatureError) Error() string {
 	var b strings.Builder
 	b.WriteString("log signatures")
@@ -53,6 +54,7 @@ func (e *SignatureError) Error() string {
 	return b.String() + ": " + e.Err.Error()
 }
 
+// Unwrap returns what is wrong with the signature.
 func (e *SignatureError) Unwrap() error { return e.Err }
 
 // signatureSpec is a signature as a TOML fragment gives it, checked.

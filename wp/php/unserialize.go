@@ -18,6 +18,7 @@ type UnserializeError struct {
 	Reason string // what is wrong there
 }
 
+// Error says where in the input and what is wrong.
 func (e *UnserializeError) Error() string {
 	return fmt.Sprintf("unserialize PHP value: at byte %d: %s", e.Offset, e.Reason)
 }
