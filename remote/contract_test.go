@@ -265,17 +265,10 @@ var contract = []struct {
 		assert.Empty(t, names(t, h, dir))
 	}},
 	{"dial tcp and unix from the host", func(t *testing.T, ctx context.Context, h remote.Host, dir string) {
-		tcp, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		defer tcp.Close()
-		go echo(tcp)
+		tcp := proctest.ServeLoopback(t, proctest.Echo)
 		sock := filepath.Join(dir, "db.sock")
-		unix, err := net.Listen("unix", sock)
-		require.NoError(t, err)
-		defer unix.Close()
-		require.NoError(t, os.Chmod(sock, 0o777))
-		go echo(unix)
-		for _, c := range []struct{ network, addr string }{{"tcp", tcp.Addr().String()}, {"unix", sock}} {
+		proctest.ServeUnix(t, sock, proctest.Echo)
+		for _, c := range []struct{ network, addr string }{{"tcp", tcp.String()}, {"unix", sock}} {
 			conn, err := h.Dial(ctx, c.network, c.addr)
 			require.NoError(t, err, c.network)
 			_, err = conn.Write([]byte("ping"))
@@ -286,7 +279,7 @@ var contract = []struct {
 			assert.Equal(t, "ping", string(buf), c.network)
 			conn.Close()
 		}
-		_, err = h.Dial(ctx, "unix", filepath.Join(dir, "missing.sock"))
+		_, err := h.Dial(ctx, "unix", filepath.Join(dir, "missing.sock"))
 		assert.Error(t, err)
 	}},
 	{"a synced write is on disk", func(t *testing.T, ctx context.Context, h remote.Host, dir string) {
@@ -306,16 +299,6 @@ func names(t *testing.T, h remote.Host, dir string) []string {
 		n = append(n, fi.Name())
 	}
 	return n
-}
-
-func echo(l net.Listener) {
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		go func() { io.Copy(c, c); c.Close() }()
-	}
 }
 
 // TestSSHForwardingRefused: a server that refuses forwarding still serves

@@ -1,8 +1,9 @@
 // Package proctest runs real daemons (nginx, php-fpm, MariaDB, sshd) for
 // tests: each in its own process group, in a private work directory under
 // the system temp dir, stopped by pid when the test ends and killed with the
-// test process if it dies first; and loopback servers of a few lines
-// (ServeLoopback) for tests of what dials them. It is the common ground of
+// test process if it dies first; and servers of a few lines on a loopback
+// port or a unix socket (ServeLoopback, ServeUnix, Echo) for tests of what
+// dials them. It is the common ground of
 // wp/wptest and remote/sshtest and must not be used outside tests.
 package proctest
 
@@ -11,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	mathrand "math/rand/v2"
 	"net"
 	"os"
@@ -387,6 +389,34 @@ func ServeLoopback(t testing.TB, serve func(c net.Conn)) *net.TCPAddr {
 	if err != nil {
 		t.Fatalf("proctest: %v", err)
 	}
+	accept(t, l, serve)
+	return l.Addr().(*net.TCPAddr)
+}
+
+// ServeUnix is ServeLoopback on a unix socket at path, which any user may
+// connect to: sshd reaches it as the test's SSH user.
+func ServeUnix(t testing.TB, path string, serve func(c net.Conn)) {
+	t.Helper()
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatalf("proctest: %v", err)
+	}
+	if err := os.Chmod(path, 0o777); err != nil {
+		l.Close()
+		t.Fatalf("proctest: %v", err)
+	}
+	accept(t, l, serve)
+}
+
+// Echo serves a connection by sending back what it reads, until it ends.
+func Echo(c net.Conn) {
+	defer c.Close()
+	io.Copy(c, c)
+}
+
+// accept hands l's connections to serve until the test ends, then closes
+// l and every connection still open.
+func accept(t testing.TB, l net.Listener, serve func(c net.Conn)) {
 	var (
 		mu     sync.Mutex
 		conns  []net.Conn
@@ -420,5 +450,4 @@ func ServeLoopback(t testing.TB, serve func(c net.Conn)) *net.TCPAddr {
 			}
 		}
 	}()
-	return l.Addr().(*net.TCPAddr)
 }

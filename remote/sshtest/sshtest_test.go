@@ -3,7 +3,6 @@ package sshtest_test
 import (
 	"io"
 	"io/fs"
-	"net"
 	"os"
 	"path"
 	"path/filepath"
@@ -100,20 +99,13 @@ func TestForwarding(t *testing.T) {
 			_, err := s.SFTP(t).ReadDir("/")
 			assert.NoError(t, err, "sftp")
 
-			tcp, err := net.Listen("tcp", "127.0.0.1:0")
-			require.NoError(t, err)
-			t.Cleanup(func() { tcp.Close() })
-			go echo(tcp)
+			tcp := proctest.ServeLoopback(t, proctest.Echo)
 
 			// The socket is reached by sshd acting as the test user, so it
 			// and its directory must be open to that user.
 			sockDir := proctest.NewWorkdir(t, "sshtest-sock")
 			sock := sockDir.Path("echo.sock")
-			unix, err := net.Listen("unix", sock)
-			require.NoError(t, err)
-			t.Cleanup(func() { unix.Close() })
-			require.NoError(t, os.Chmod(sock, 0o777))
-			go echo(unix)
+			proctest.ServeUnix(t, sock, proctest.Echo)
 
 			// OpenSSH 9.2 refuses a TCP forward as "administratively
 			// prohibited" but a unix one as "connect failed", the same
@@ -122,7 +114,7 @@ func TestForwarding(t *testing.T) {
 				network, addr string
 				refused       ssh.RejectionReason
 			}{
-				{"tcp", tcp.Addr().String(), ssh.Prohibited},
+				{"tcp", tcp.String(), ssh.Prohibited},
 				{"unix", sock, ssh.ConnectionFailed},
 			} {
 				conn, err := client.Dial(target.network, target.addr)
@@ -225,18 +217,4 @@ func docroot(t *testing.T, s *sshtest.Server) string {
 		require.NoError(t, os.Chown(dir, s.UID, s.GID))
 	}
 	return dir
-}
-
-// echo writes back whatever each connection accepted on l sends.
-func echo(l net.Listener) {
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer c.Close()
-			io.Copy(c, c)
-		}()
-	}
 }
