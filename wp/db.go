@@ -3,12 +3,14 @@ package wp
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
+	"path"
 	"regexp"
 	"strings"
 	"time"
@@ -305,16 +307,64 @@ func anys(args []string) []any {
 }
 
 // clientQuerier runs the host's mysql (or mariadb) client, for servers that
-// refuse forwarding. The password goes into a 0600 option file made by
-// mktemp and removed afterwards, never onto a command line, where any user
-// of the host could read it. Arguments travel as hex literals, so no value
-// is ever quoted into SQL, and results come back in batch mode, whose
-// escapes are undone.
+// refuse forwarding. The password goes into an option file, never onto a
+// command line, where any user of the host could read it. Arguments travel
+// as hex literals, so no value is ever quoted into SQL, and results come
+// back in batch mode, whose escapes are undone.
+//
+// The option file lives only as long as one query: the same shell that
+// runs the client makes it (0600, a fresh random name in the host's
+// temporary folder, made with O_EXCL), fills it from its standard input and
+// removes it when the client ends, however it ends but kill -9. A query
+// that fails or is cancelled (its shell killed) has its file removed from
+// here. What is left after that (the shell killed with the connection gone,
+// the host crashing) is swept by the next opening of a database through the
+// client on that host, by any wpfix command, restore included: every
+// wpfix-db.* file of the same user older than a minute. A query's client
+// reads the file as it starts, within milliseconds, so a file a minute old
+// serves no query any more, not even a concurrent run's.
+//
+// Why there rather than in the site's .wpfix folder: the commands that
+// change nothing (info, diagnose, limits) must leave no .wpfix, that folder
+// belongs to the site's user and may be served by the web server, and the
+// temporary folder is cleared at boot on most hosts; the password never
+// outlives a query there but for the kill -9 of the shell itself.
 type clientQuerier struct {
-	h        remote.Host
-	bin      string
-	defaults string
+	h   remote.Host
+	bin string
+	dir string // where the option files go: the host's $TMPDIR, else /tmp
+	ini Secret // the option file's lines, the password among them
 }
+
+// clientOptionPrefix begins the name of every option file the client
+// fallback makes, which is how the sweep knows them.
+const clientOptionPrefix = "wpfix-db."
+
+// clientSweepScript prints the folder the option files go in, after
+// removing from it the option files older than a minute that belong to the
+// same user: those of queries whose shell was killed. It never follows a
+// link (find -type f does not) and never descends.
+const clientSweepScript = `d=${TMPDIR:-/tmp}
+find "$d" -maxdepth 1 -type f -name '` + clientOptionPrefix + `*' -user "$(id -u)" -mmin +1 -exec rm -f {} + 2>/dev/null
+printf '%s\n' "$d"`
+
+// clientQueryScript runs one query: $0 is the client, $1 the option file
+// to make. Standard input is the option file's lines, an empty line, then
+// the SQL, which the client reads. The file is removed when the client ends
+// or the shell is told to stop.
+const clientQueryScript = `f=$1
+trap 'rm -f "$f"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 141' PIPE
+trap 'exit 143' TERM
+umask 077
+set -C
+: >"$f" || exit 125
+while IFS= read -r l && [ -n "$l" ]; do printf '%s\n' "$l"; done >>"$f" || exit 125
+"$0" --defaults-extra-file="$f" --batch --skip-column-names`
+
+var charsetRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 
 func openClient(ctx context.Context, h remote.Host, addr DBAddress, name, user string, pass Secret, charset string) (querier, error) {
 	var bin string
@@ -328,11 +378,16 @@ func openClient(ctx context.Context, h remote.Host, addr DBAddress, name, user s
 		return nil, fmt.Errorf("the SSH server refuses forwarding and %s has no mysql client to fall back on: %w",
 			h.Name(), remote.ErrForwardingRefused)
 	}
-	out, err := h.Exec(ctx, []string{"mktemp", "-t", "wpfix-db.XXXXXXXXXX"}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("make the client's option file: %w", err)
+	// Unquoted in the option file: a line break would add options of
+	// the site's choosing (plugin-dir, default-auth: code the client loads).
+	if cs := connCharset(charset); !charsetRE.MatchString(cs) {
+		return nil, fmt.Errorf("DB_CHARSET is %q: only letters, digits and _ are allowed", charset)
 	}
-	defaults := strings.TrimSpace(string(out))
+	out, err := h.Exec(ctx, []string{"sh", "-c", clientSweepScript}, nil)
+	dir := strings.TrimSpace(string(out))
+	if err != nil || !strings.HasPrefix(dir, "/") {
+		return nil, fmt.Errorf("find the temporary folder for the client's option file on %s: %w", h.Name(), errOr(err, dir))
+	}
 	var ini strings.Builder
 	ini.WriteString("[client]\n")
 	fmt.Fprintf(&ini, "user=%s\npassword=%s\n", optionQuote(user), optionQuote(pass.Reveal()))
@@ -346,18 +401,19 @@ func openClient(ctx context.Context, h remote.Host, addr DBAddress, name, user s
 		fmt.Fprintf(&ini, "host=%s\nport=%s\nprotocol=tcp\n", optionQuote(hst), port)
 	}
 	fmt.Fprintf(&ini, "database=%s\ndefault-character-set=%s\n", optionQuote(name), connCharset(charset))
-	c := &clientQuerier{h: h, bin: bin, defaults: defaults}
-	// Written in place into mktemp's 0600 file: an atomic write would make
-	// a temporary copy, which a kill at the wrong moment could leave behind.
-	if _, err := h.Exec(ctx, []string{"tee", defaults}, strings.NewReader(ini.String())); err != nil {
-		c.close()
-		return nil, fmt.Errorf("write the client's option file: %w", err)
-	}
+	c := &clientQuerier{h: h, bin: bin, dir: dir, ini: Secret(ini.String())}
 	if _, err := c.query(ctx, "SELECT 1"); err != nil {
-		c.close()
 		return nil, err
 	}
 	return c, nil
+}
+
+// errOr is err, or else an error saying what came instead of a folder.
+func errOr(err error, got string) error {
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("got %q", got)
 }
 
 // optionQuote quotes a value for a MySQL option file.
@@ -395,8 +451,20 @@ func (c *clientQuerier) run(ctx context.Context, q string, args []string) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	out, err := c.h.Exec(ctx, []string{c.bin, "--defaults-extra-file=" + c.defaults, "--batch", "--skip-column-names"},
-		strings.NewReader(sqlText+";\n"))
+	var name [12]byte
+	if _, err := rand.Read(name[:]); err != nil {
+		return nil, err
+	}
+	file := path.Join(c.dir, clientOptionPrefix+hex.EncodeToString(name[:]))
+	out, err := c.h.Exec(ctx, []string{"sh", "-c", clientQueryScript, c.bin, file},
+		strings.NewReader(c.ini.Reveal()+"\n"+sqlText+";\n"))
+	if err != nil {
+		// A shell killed on cancel left its file: remove it now, as the
+		// same user that made it.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		c.h.Exec(rctx, []string{"rm", "-f", "--", file}, nil)
+		cancel()
+	}
 	var ee *remote.ExitError
 	if errors.As(err, &ee) {
 		return nil, fmt.Errorf("%s: %s", c.bin, strings.TrimSpace(string(lastLine(ee.Stderr))))
@@ -436,9 +504,8 @@ func (c *clientQuerier) exec(ctx context.Context, q string, args ...string) erro
 	return err
 }
 
-func (c *clientQuerier) close() error {
-	return c.h.Remove(context.Background(), c.defaults)
-}
+// close has nothing to do: no option file outlives its query.
+func (c *clientQuerier) close() error { return nil }
 
 // unescapeBatch undoes the mysql client's batch-mode escapes: \n, \t, \\
 // and \0.

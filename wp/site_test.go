@@ -292,26 +292,6 @@ func TestConfigOneLevelUp(t *testing.T) {
 	assert.ErrorContains(t, err, "no wp-config.php in "+st.Root+" or the folder above it")
 }
 
-// TestClientOptionFile: the password the mysql client needs sits in a file
-// only its owner can read, and only while the database is open.
-func TestClientOptionFile(t *testing.T) {
-	t.Parallel()
-	st, h := reaches[2].Open(t, wptest.Options{})
-	ctx := context.Background()
-	site, err := wp.Find(ctx, h, st.Root, wp.Options{})
-	require.NoError(t, err)
-	db, err := site.OpenDB(ctx)
-	require.NoError(t, err)
-	f := wp.ClientOptionFile(db)
-	require.NotEmpty(t, f, "the database is reached through the client")
-	fi, err := os.Stat(f)
-	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
-	require.NoError(t, db.Close())
-	_, err = os.Stat(f)
-	assert.ErrorIs(t, err, os.ErrNotExist, "removed when the database is closed")
-}
-
 // TestNetworkActivePlugins reads a multisite network's plugins from
 // sitemeta.
 func TestNetworkActivePlugins(t *testing.T) {

@@ -104,6 +104,15 @@ func markRunErrors(cmd *cobra.Command) {
 	}
 }
 
+// errorText is how main shows err: one "wpfix: " line, through the
+// control-character filter like every other output, since an error quotes
+// what the site wrote (a DB_USER from wp-config.php, a journal's path, the
+// lock owner's command) and must not be able to retitle the terminal or
+// clear it. The error's own line breaks stay.
+func errorText(err error) string {
+	return "wpfix: " + cleanLines(err.Error()) + "\n"
+}
+
 func main() {
 	// The first SIGINT or SIGTERM cancels ctx so that a command can stop and
 	// clean up; stop restores the default handling, so a second one kills.
@@ -117,7 +126,7 @@ func main() {
 	code := exitCode(err)
 	// errStillBroken follows a report that said it all.
 	if err != nil && !errors.Is(err, errStillBroken) {
-		fmt.Fprintf(os.Stderr, "wpfix: %v\n", err)
+		fmt.Fprint(os.Stderr, errorText(err))
 		if code == exitUsage && cmd != nil {
 			fmt.Fprintf(os.Stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		}

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/wpfix/wpfix/wp/php"
 )
@@ -22,12 +26,45 @@ const (
 )
 
 // writeJSON is the one way wpfix writes JSON: v, then a newline.
+// encoding/json already writes the C0 controls (ESC, BEL …) as \u00XX
+// escapes; jsonSafe escapes what it leaves raw and a terminal may still
+// obey, so JSON read on a terminal is as safe as text.
 func writeJSON(w io.Writer, v any, style jsonStyle) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	if style == jsonIndented {
 		enc.SetIndent("", "  ")
 	}
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(jsonSafe(buf.Bytes()))
+	return err
+}
+
+// jsonSafe rewrites DEL, the C1 controls (U+0080 to U+009F, CSI among
+// them) and the bidirectional controls in encoded JSON as \uXXXX escapes:
+// the same JSON value, byte for byte otherwise. They can only stand inside
+// strings, where an escape means the same character.
+func jsonSafe(b []byte) []byte {
+	if !bytes.ContainsFunc(b, jsonUnsafe) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if jsonUnsafe(r) {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = append(out, b[:size]...)
+		}
+		b = b[size:]
+	}
+	return out
+}
+
+func jsonUnsafe(r rune) bool {
+	return r == 0x7f || (r >= 0x80 && r <= 0x9f) || unicode.Is(unicode.Bidi_Control, r)
 }
 
 // printResult writes a command's result to out: JSON with --json, else the

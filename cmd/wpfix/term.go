@@ -55,10 +55,11 @@ func (t *terminal) line() (string, error) {
 	return t.lines.ReadString('\n')
 }
 
-// confirm shows the plan (cleaned: it names plugins) and asks whether to
-// go on; anything but y or yes, or no answer at all, is no.
+// confirm shows the plan (cleaned, as it names plugins, with its own line
+// breaks kept: one candidate a line) and asks whether to go on; anything
+// but y or yes, or no answer at all, is no.
 func (t *terminal) confirm(plan string) (bool, error) {
-	fmt.Fprintf(t.Err, "%s\nProceed? [y/N] ", clean(plan))
+	fmt.Fprintf(t.Err, "%s\nProceed? [y/N] ", cleanLines(plan))
 	line, err := t.line()
 	if err != nil && line == "" {
 		return false, nil
@@ -68,9 +69,10 @@ func (t *terminal) confirm(plan string) (bool, error) {
 }
 
 // password asks question on Err and reads the answer from In without echo,
-// for remote.Options.Prompt (an SSH key's passphrase, a password).
+// for remote.Options.Prompt (an SSH key's passphrase, a password). The
+// question names a key file, or may come from the server: it is cleaned.
 func (t *terminal) password(question string) ([]byte, error) {
-	fmt.Fprint(t.Err, question)
+	fmt.Fprint(t.Err, cleanLines(question))
 	defer fmt.Fprintln(t.Err)
 	if t.readPassword != nil {
 		return t.readPassword()
@@ -98,12 +100,23 @@ func (t *terminal) showProgress(g globalOptions) bool {
 }
 
 // clean makes text that came from a site (a plugin's name, a log line) safe
-// to print on a terminal: control characters, escape sequences among them,
-// become the replacement mark, and so does invalid UTF-8. A plugin header
-// or a log line is written by whoever wrote the plugin or the request, and
-// must not be able to move the cursor, retitle the window or hide lines.
-func clean(s string) string {
-	if isClean(s) {
+// to print on a terminal as one line: control characters, escape sequences
+// and line breaks among them, become the replacement mark, and so does
+// invalid UTF-8. A plugin header or a log line is written by whoever wrote
+// the plugin or the request, and must not be able to move the cursor,
+// retitle the window, hide lines or forge one.
+func clean(s string) string { return filter(s, false) }
+
+// cleanLines is clean for text whose line breaks are its own, such as an
+// error or bisect's plan: the same filter, but newlines stay.
+func cleanLines(s string) string { return filter(s, true) }
+
+// filter is the one control-character filter behind clean and cleanLines:
+// tab stays, newline stays when keepNewlines, every other control
+// character (C0, DEL, C1), the Unicode line and paragraph separators, the
+// bidirectional controls and invalid UTF-8 become U+FFFD.
+func filter(s string, keepNewlines bool) string {
+	if isClean(s, keepNewlines) {
 		return s
 	}
 	var b strings.Builder
@@ -113,9 +126,7 @@ func clean(s string) string {
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			b.WriteRune(utf8.RuneError)
-		case r == '\t':
-			b.WriteRune(r)
-		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r):
+		case unsafeRune(r, keepNewlines):
 			b.WriteRune('\uFFFD')
 		default:
 			b.WriteRune(r)
@@ -124,10 +135,25 @@ func clean(s string) string {
 	return b.String()
 }
 
-func isClean(s string) bool {
-	for _, r := range s {
-		if r == utf8.RuneError || (r != '\t' && unicode.IsControl(r)) || r == '\u2028' || r == '\u2029' ||
-			unicode.Is(unicode.Bidi_Control, r) {
+// unsafeRune says whether filter replaces r.
+func unsafeRune(r rune, keepNewlines bool) bool {
+	switch {
+	case r == '\t', r == '\n' && keepNewlines:
+		return false
+	case unicode.IsControl(r), r == '\u2028', r == '\u2029', unicode.Is(unicode.Bidi_Control, r):
+		return true
+	}
+	return false
+}
+
+func isClean(s string, keepNewlines bool) bool {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size <= 1 {
+				return false
+			}
+		}
+		if unsafeRune(r, keepNewlines) {
 			return false
 		}
 	}
