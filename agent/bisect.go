@@ -276,7 +276,13 @@ func (b *bisection) dropinLoads(d wp.Dropin) bool {
 func (b *bisection) plan() string {
 	var names []string
 	for _, c := range b.cands {
-		names = append(names, c.String())
+		// one a line: a name with a line break in it cannot add a line
+		names = append(names, strings.Map(func(r rune) rune {
+			if r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029' {
+				return '\ufffd'
+			}
+			return r
+		}, c.String()))
 	}
 	return fmt.Sprintf("The site is broken. wpfix will turn off and on these %d extensions (plugins, must-use plugins and drop-ins are moved into %s, the theme is switched to %s), journaled in %s, until it finds the culprit; everything else is put back:\n  %s",
 		len(b.cands), path.Join(stateDir(b.site), "quarantine"), orDash(b.defaultTheme), stateDir(b.site),
