@@ -66,4 +66,7 @@ func printRestore(w io.Writer, rep *agent.RestoreReport) {
 		return
 	}
 	fmt.Fprintf(w, "Restored: %d changes undone; the site is as it was before wpfix.\n", rep.Undone)
+	for _, n := range rep.Notes {
+		fmt.Fprintln(w, "Note: "+n)
+	}
 }
