@@ -1,9 +1,10 @@
 // Package journal holds the record of every change wpfix makes to a site,
 // written on the site's host before the change is made, and the site's lock.
 // From the journal any run, on any machine, puts the site back after a
-// crash, kill -9 or a dropped connection. It knows files, directories and
-// options (through Site), not WordPress's extensions nor HTTP: agent
-// decides what to change, the journal records it and undoes it.
+// crash, kill -9 or a dropped connection. It knows files, directories,
+// options and where the site keeps each kind of extension (through Site),
+// not HTTP: agent decides what to change, the journal records it and
+// undoes it.
 //
 // The journal lies in a folder the site's user can write, and restore
 // often runs as root: it is a record, not a program. Every path restore
