@@ -152,7 +152,7 @@ func Bisect(ctx context.Context, s *Site, o BisectOptions) (rep *Report, err err
 	}
 	defer unlock(ctx, lock, &err)
 	if b.journal, err = journal.Open(ctx, s.journalSite()); err != nil {
-		return nil, unreachable(err)
+		return nil, journalError(err)
 	}
 	if !b.journal.Durable() {
 		rep.Notes = append(rep.Notes, journal.NotDurable)
@@ -500,7 +500,9 @@ func (b *bisection) finish(ctx context.Context, off []int) error {
 
 // restoreAll turns every candidate back on and restores the options.
 func (b *bisection) restoreAll(ctx context.Context) error {
-	return restoreJournal(ctx, b.journal)
+	notes, err := restoreJournal(ctx, b.journal, b.siteURL, b.prober)
+	b.report.Notes = append(b.report.Notes, notes...)
+	return err
 }
 
 // apply turns candidates on and off to match on. Before each probe the

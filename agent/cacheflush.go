@@ -2,8 +2,6 @@ package agent
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"strings"
 
 	"github.com/wpfix/wpfix/agent/journal"
@@ -32,7 +30,7 @@ var flushedOptions = append([]string{"alloptions", "notoptions"}, journal.Protec
 func cacheFlushFile() helperFile {
 	keys := "'" + strings.Join(flushedOptions, "', '") + "'"
 	return helperFile{
-		Prefix: "wpfix-",
+		Purpose: "flush",
 		Comment: `// wpfix: a temporary helper, journaled in wp-content/.wpfix/journal and
 // removed when wpfix ends ('wpfix restore' removes it after a crash). It
 // deletes the object cache's copies of the options wpfix has just written.
@@ -67,27 +65,21 @@ func flushed(status int, body []byte) bool {
 	return status == 200 && strings.Contains(string(body), "wpfix: flushed")
 }
 
-// flushVia runs a helper step's flush with a plain client, for restore,
-// which has no prober. It reports whether the helper answered.
-func flushVia(ctx context.Context, st *journal.Step) bool {
-	u, err := rerunURL(st)
+// flushVia asks a helper a journal holds, after a crash, to flush, at the
+// URL rebuilt from the site (rerunURL), with p's manners: no redirect to
+// another host, no proxy from the environment, a timeout. It reports
+// whether the helper answered; false and no request when the step kept
+// no token.
+func flushVia(ctx context.Context, p *Prober, j *journal.Journal, st *journal.Step, siteURL string) (bool, error) {
+	u, err := rerunURL(j, st, siteURL)
 	if err != nil || u == nil {
-		return false
+		return false, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, DefaultProbeTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	resp, body, err := p.get(ctx, u)
 	if err != nil {
-		return false
+		return false, err
 	}
-	req.Header.Set("Cache-Control", "no-cache")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
-	return flushed(resp.StatusCode, body)
+	return flushed(resp.StatusCode, body), nil
 }
 
 // flush asks the helper to delete the cached options, with a fresh value

@@ -15,8 +15,9 @@ import (
 // helperFile is what a helper is for: the PHP it runs once its token is
 // checked.
 type helperFile struct {
-	// Prefix starts the file's random name ("wpfix-limits-").
-	Prefix string
+	// Purpose names the file: wpfix-<purpose>-<16 hex digits>.php (see
+	// journal.HelperName), the only shape restore removes or requests.
+	Purpose string
 	// Comment are the PHP comment lines at the top, for whoever finds it.
 	Comment string
 	// Body is the PHP run once the token is checked.
@@ -45,12 +46,25 @@ type Helper struct {
 // newHelper names a helper in root, served under siteURL; nothing is
 // placed yet.
 func newHelper(root, siteURL string, f helperFile) (*Helper, error) {
-	name := f.Prefix + hex.EncodeToString(randomBytes(8)) + ".php"
+	name := journal.HelperName(f.Purpose, randomBytes(8))
+	u, err := helperURL(siteURL, name)
+	if err != nil {
+		return nil, err
+	}
+	return &Helper{f: f, path: path.Join(root, name), base: u, token: hex.EncodeToString(randomBytes(24))}, nil
+}
+
+// helperURL is where the helper file name is served: in the docroot, which
+// WordPress serves at its siteurl option.
+func helperURL(siteURL, name string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(siteURL, "/") + "/" + name)
 	if err != nil {
 		return nil, fmt.Errorf("the helper's URL: %w", err)
 	}
-	return &Helper{f: f, path: path.Join(root, name), base: u, token: hex.EncodeToString(randomBytes(24))}, nil
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("the helper's URL: siteurl %q is not an absolute http or https URL", redactURL(siteURL))
+	}
+	return u, nil
 }
 
 // tokenHash is what the file compares the token with.
@@ -109,18 +123,25 @@ func (h *Helper) Remove(ctx context.Context) error {
 	return h.j.Undo(ctx, h.step)
 }
 
-// rerunURL is the URL restore requests a helper step at after a crash,
-// with a fresh value besides the token so no cache in front of the site
-// answers it; nil when the step kept no token.
-func rerunURL(st *journal.Step) (*url.URL, error) {
-	if st.Op != journal.OpHelper || st.URL == "" || st.Token == "" {
+// rerunURL is the URL restore requests a helper step at after a crash;
+// nil when the step kept no token. It is rebuilt from the site, never read
+// from the journal: the site's siteurl and the helper's file name, which
+// the journal checked against the site's docroot. Only the token comes
+// from the journal, and it opens nothing but the helper (the flusher
+// deletes a few cache keys).
+func rerunURL(j *journal.Journal, st *journal.Step, siteURL string) (*url.URL, error) {
+	if st.Op != journal.OpHelper || st.Token == "" {
 		return nil, nil
 	}
-	u, err := url.Parse(st.URL)
+	file, err := j.HelperPath(st)
 	if err != nil {
 		return nil, err
 	}
-	return withToken(u, st.Token, freshValue()), nil
+	u, err := helperURL(siteURL, path.Base(file))
+	if err != nil {
+		return nil, err
+	}
+	return withToken(u, st.Token, nil), nil
 }
 
 // freshValue is a query value that makes a request unlike any before it.

@@ -139,7 +139,7 @@ echo json_encode( array(
 // token is not journaled: restore has nothing to ask it.
 func limitsFile() helperFile {
 	return helperFile{
-		Prefix: "wpfix-limits-",
+		Purpose: "limits",
 		Comment: `// wpfix limits: a temporary file, journaled in wp-content/.wpfix/journal
 // and removed at once ('wpfix restore' removes it after a crash). It
 // prints the values PHP runs with for this site and changes nothing.
@@ -264,7 +264,7 @@ func httpRuntime(ctx context.Context, s *Site, o LimitsOptions) (rt *PHPRuntime,
 	defer unlock(ctx, lock, &err)
 	j, err := journal.Open(ctx, s.journalSite())
 	if err != nil {
-		return nil, unreachable(err)
+		return nil, journalError(err)
 	}
 
 	h, err := newHelper(s.WP.Root, po.URL, limitsFile())

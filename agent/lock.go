@@ -12,7 +12,8 @@ var ErrLocked = journal.ErrLocked
 
 // journalSite is what the journal and the lock need of s.
 func (s *Site) journalSite() journal.Site {
-	js := journal.Site{Host: s.Host, ContentDir: s.WP.ContentDir, Log: s.Log}
+	js := journal.Site{Host: s.Host, ContentDir: s.WP.ContentDir, Root: s.WP.Root,
+		PluginDir: s.WP.PluginDir, MUPluginDir: s.WP.MUPluginDir, ThemeDir: s.WP.ThemeDir, Log: s.Log}
 	if s.DB != nil {
 		js.Options = s.DB
 	}

@@ -2,6 +2,9 @@ package agent
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/url"
 
 	"github.com/wpfix/wpfix/agent/journal"
 )
@@ -11,12 +14,20 @@ type RestoreReport struct {
 	Target   string `json:"target"`
 	Undone   int    `json:"undone"`
 	Restored bool   `json:"restored"`
+	// Notes say what could not be done besides, and why (the object cache
+	// not told to forget the options written back).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Restore undoes every change a wpfix run left on the site, after a normal
 // end (a culprit left disabled), a crash, kill -9 or a dropped connection,
 // from any machine. It is idempotent. force takes over a lock that is not
 // provably stale.
+//
+// The journal is checked whole before anything is undone (journal.Read):
+// one that is not a regular file, is too large, or holds a step that does
+// not fit the site's layout is refused, changing nothing, with an error of
+// kind ErrBadInput saying which step and why.
 func Restore(ctx context.Context, s *Site, force bool) (_ *RestoreReport, err error) {
 	rep := &RestoreReport{Target: s.Target.String()}
 	lock, err := lockSite(ctx, s, "wpfix restore", force)
@@ -26,38 +37,100 @@ func Restore(ctx context.Context, s *Site, force bool) (_ *RestoreReport, err er
 	defer unlock(ctx, lock, &err)
 	j, err := journal.Read(ctx, s.journalSite())
 	if err != nil {
-		return nil, unreachable(err)
+		return nil, journalError(err)
 	}
 	if j == nil {
 		return rep, nil
 	}
 	rep.Undone = len(j.Pending())
-	if err := restoreJournal(ctx, j); err != nil {
+	siteURL, p, note := rerunSite(ctx, s, j)
+	if note != "" {
+		rep.Notes = append(rep.Notes, note)
+	}
+	notes, err := restoreJournal(ctx, j, siteURL, p)
+	rep.Notes = append(rep.Notes, notes...)
+	if err != nil {
 		return nil, err
 	}
 	rep.Restored = true
 	return rep, nil
 }
 
+// journalError gives a journal's error its kind: a journal that cannot be
+// trusted is bad input (exit 2: a person must look at it); any other
+// failure to read or write it is ErrUnreachable.
+func journalError(err error) error {
+	if errors.Is(err, journal.ErrUntrusted) {
+		return badInput(err)
+	}
+	return unreachable(err)
+}
+
+// rerunSite is what restore needs to ask a journaled cache flusher to
+// flush once more: the site's URL, from its siteurl option (never from the
+// journal), and a prober for it. Without a flusher in the journal it is
+// all empty; when the URL cannot be had, the note says why.
+func rerunSite(ctx context.Context, s *Site, j *journal.Journal) (string, *Prober, string) {
+	need := false
+	for _, st := range j.Pending() {
+		need = need || (st.Op == journal.OpHelper && st.Token != "")
+	}
+	if !need {
+		return "", nil, ""
+	}
+	skipped := "the object cache was not asked to forget the options written back"
+	if s.DB == nil {
+		return "", nil, skipped + ": the database is not open, so the site's URL (siteurl) is unknown"
+	}
+	v, ok, err := s.DB.Option(ctx, "siteurl")
+	switch {
+	case err != nil:
+		return "", nil, fmt.Sprintf("%s: the site's URL (siteurl) could not be read: %v", skipped, err)
+	case !ok || v == "":
+		return "", nil, skipped + ": the siteurl option is empty"
+	}
+	p, err := NewProber(ProbeOptions{URL: v})
+	if err != nil {
+		return "", nil, fmt.Sprintf("%s: %v", skipped, err)
+	}
+	return v, p, ""
+}
+
 // restoreJournal undoes every pending step, newest first, writes the
-// option snapshot back and removes the journal.
-func restoreJournal(ctx context.Context, j *journal.Journal) error {
+// option snapshot back and removes the journal. Each helper that kept its
+// token (the cache flusher) is asked once more to flush, at its URL
+// rebuilt from siteURL, through p; with p nil it is not asked. The notes
+// say when a flush did not happen.
+func restoreJournal(ctx context.Context, j *journal.Journal, siteURL string, p *Prober) (notes []string, err error) {
 	pending := j.Pending()
 	for i := len(pending) - 1; i >= 0; i-- {
 		if pending[i].Housekeeping() {
 			continue // removed by Finish, after the flush below
 		}
 		if err := j.Undo(ctx, pending[i]); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := j.RestoreOptions(ctx, nil); err != nil {
-		return err
+		return nil, err
 	}
-	// A persistent object cache must forget the values wpfix wrote: each
-	// helper that kept its token (the flusher) is asked once more.
+	// A persistent object cache must forget the values wpfix wrote.
 	for _, st := range pending {
-		flushVia(ctx, st)
+		if st.Op != journal.OpHelper || st.Token == "" || p == nil {
+			continue
+		}
+		ok, err := flushVia(ctx, p, j, st, siteURL)
+		if !ok {
+			why := "it did not answer as the flusher"
+			var ue *url.Error
+			switch {
+			case errors.As(err, &ue): // its URL holds the token
+				why = ue.Err.Error()
+			case err != nil:
+				why = err.Error()
+			}
+			notes = append(notes, "the object cache was not told to forget the options written back ("+why+"); if the site shows a stale theme, flush it")
+		}
 	}
-	return j.Finish(ctx)
+	return notes, j.Finish(ctx)
 }

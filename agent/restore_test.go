@@ -21,7 +21,9 @@ import (
 // TestRestoreLegacyJournal: a run of the release before the typed
 // operations, killed with its cache-flush helper in place (op "create",
 // its URL in "to"), is restored by this one: the helper is asked to flush,
-// with its token, and removed; everything else is put back.
+// with its token, at the URL rebuilt from the site's siteurl (the URL the
+// journal names receives nothing), and removed; everything else is put
+// back.
 func TestRestoreLegacyJournal(t *testing.T) {
 	var flushes atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -33,7 +35,10 @@ func TestRestoreLegacyJournal(t *testing.T) {
 		http.NotFound(w, r)
 	}))
 	defer srv.Close()
-	root, content := journaltest.WriteLegacyHelperJournal(t, filepath.Join("journal", "testdata", "legacy-helper.journal"), t.TempDir(), srv.URL)
+	var elsewhere atomic.Int32
+	decoy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere.Add(1) }))
+	defer decoy.Close()
+	root, content := journaltest.WriteLegacyHelperJournal(t, filepath.Join("journal", "testdata", "legacy-helper.journal"), t.TempDir(), decoy.URL)
 	opts := journaltest.NewMemOptions(map[string]string{
 		"active_plugins": `a:1:{i:0;s:21:"slider-pro/slider.php";}`,
 		"template":       "twentytwentythree", "stylesheet": "twentytwentythree", "current_theme": "My Theme",
@@ -41,9 +46,14 @@ func TestRestoreLegacyJournal(t *testing.T) {
 	j, err := journal.Read(t.Context(), journal.Site{Host: remote.NewLocal(), ContentDir: content, Options: opts})
 	require.NoError(t, err)
 	require.NotNil(t, j)
-	require.NoError(t, restoreJournal(t.Context(), j))
+	p, err := NewProber(ProbeOptions{URL: srv.URL})
+	require.NoError(t, err)
+	notes, err := restoreJournal(t.Context(), j, srv.URL, p)
+	require.NoError(t, err)
+	assert.Empty(t, notes)
 
 	assert.Equal(t, int32(1), flushes.Load(), "the helper was asked to flush once")
+	assert.Zero(t, elsewhere.Load(), "the URL the journal names is never requested")
 	assert.NoFileExists(t, filepath.Join(root, "wpfix-0123456789abcdef.php"))
 	assert.DirExists(t, filepath.Join(content, "plugins", "slider-pro"))
 	_, err = os.Stat(filepath.Join(content, journal.StateDir, "journal"))
@@ -60,7 +70,7 @@ func TestRestoreHelperWithoutToken(t *testing.T) {
 	defer srv.Close()
 	ctx := t.Context()
 	dir := t.TempDir()
-	s := journal.Site{Host: remote.NewLocal(), ContentDir: dir, Options: journaltest.NewMemOptions(map[string]string{})}
+	s := journal.Site{Host: remote.NewLocal(), ContentDir: dir, Root: dir, Options: journaltest.NewMemOptions(map[string]string{})}
 	require.NoError(t, os.Mkdir(s.Dir(), 0o700))
 	j, err := journal.Open(ctx, s)
 	require.NoError(t, err)
@@ -80,7 +90,11 @@ func TestRestoreHelperWithoutToken(t *testing.T) {
 	assert.Equal(t, h.Base().String(), st.URL)
 	assert.Empty(t, st.Token, "limits' token is not journaled")
 	assert.Equal(t, hex.EncodeToString(sum[:]), st.TokenHash, "its hash is")
-	require.NoError(t, restoreJournal(ctx, j))
+	p, err := NewProber(ProbeOptions{URL: srv.URL})
+	require.NoError(t, err)
+	notes, err := restoreJournal(ctx, j, srv.URL, p)
+	require.NoError(t, err)
+	assert.Empty(t, notes)
 	assert.NoFileExists(t, h.Path())
 	assert.Zero(t, requests.Load())
 }

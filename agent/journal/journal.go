@@ -1,9 +1,16 @@
 // Package journal holds the record of every change wpfix makes to a site,
 // written on the site's host before the change is made, and the site's lock.
 // From the journal any run, on any machine, puts the site back after a
-// crash, kill -9 or a dropped connection. It knows files, directories and
-// options (through Site), not WordPress's extensions nor HTTP: agent
-// decides what to change, the journal records it and undoes it.
+// crash, kill -9 or a dropped connection. It knows files, directories,
+// options and where the site keeps each kind of extension (through Site),
+// not HTTP: agent decides what to change, the journal records it and
+// undoes it.
+//
+// The journal lies in a folder the site's user can write, and restore
+// often runs as root: it is a record, not a program. Every path restore
+// touches is rebuilt from the site's layout (Site) and a step's kind and
+// name, every option it writes is one wpfix writes, and a journal with
+// anything else is refused whole, before anything is changed (ErrUntrusted).
 package journal
 
 import (
@@ -46,8 +53,17 @@ type Options interface {
 type Site struct {
 	// Host holds the site.
 	Host remote.Host
-	// ContentDir is wp-content, where StateDir goes.
+	// ContentDir is wp-content, where StateDir goes, and where drop-ins
+	// live.
 	ContentDir string
+	// Root is the folder with wp-load.php, where helper files go; ""
+	// means the parent of ContentDir, WordPress's default.
+	Root string
+	// PluginDir, MUPluginDir and ThemeDir are where the site keeps its
+	// plugins, must-use plugins and themes; "" means WordPress's default
+	// folder under ContentDir. With Root and ContentDir they are the only
+	// places, besides the state folder, that restore renames or removes in.
+	PluginDir, MUPluginDir, ThemeDir string
 	// Options are the site's options, for the snapshot and OpOption
 	// steps; the lock alone does without.
 	Options Options
@@ -57,6 +73,35 @@ type Site struct {
 
 // Dir is the site's state folder: lock, journal and quarantine.
 func (s Site) Dir() string { return path.Join(s.ContentDir, StateDir) }
+
+// quarantine is where turned-off extensions go, a folder per kind.
+func (s Site) quarantine() string { return path.Join(s.Dir(), "quarantine") }
+
+// orDefault is dir, cleaned, or WordPress's default folder def under
+// ContentDir.
+func (s Site) orDefault(dir, def string) string {
+	if dir == "" {
+		return path.Join(s.ContentDir, def)
+	}
+	return path.Clean(dir)
+}
+
+func (s Site) pluginDir() string   { return s.orDefault(s.PluginDir, "plugins") }
+func (s Site) muPluginDir() string { return s.orDefault(s.MUPluginDir, "mu-plugins") }
+func (s Site) themeDir() string    { return s.orDefault(s.ThemeDir, "themes") }
+
+// root is the docroot, where helper files go.
+func (s Site) root() string {
+	if s.Root == "" {
+		return path.Dir(path.Clean(s.ContentDir))
+	}
+	return path.Clean(s.Root)
+}
+
+// MaxSize is the most a journal may hold. A real one holds a few hundred
+// bytes a step; a larger file was not written by wpfix, and reading it
+// whole could exhaust memory.
+const MaxSize = 16 << 20
 
 // OptionSnapshot is an option's value before wpfix changed anything.
 type OptionSnapshot struct {
@@ -108,28 +153,106 @@ func (j *Journal) Durable() bool { return j.durable }
 
 func (j *Journal) path() string { return path.Join(j.site.Dir(), "journal") }
 
-// Read reads the site's journal; nil when there is none.
+// Read reads the site's journal; nil when there is none. The journal is
+// checked whole before it is returned: it must be a regular file (not a
+// symlink, FIFO or device) of at most MaxSize bytes, and every step and
+// snapshot entry must be one wpfix writes for this site's layout (see
+// Site.rebuild). Otherwise the error is ErrUntrusted, saying which step
+// and why, and nothing has been changed: a planted journal does nothing.
 func Read(ctx context.Context, s Site) (*Journal, error) {
-	b, err := s.Host.ReadFile(ctx, path.Join(s.Dir(), "journal"))
+	p := path.Join(s.Dir(), "journal")
+	b, err := readRegular(ctx, s.Host, p, MaxSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read the journal: %w", err)
+		return nil, err
 	}
 	j := newJournal(s)
 	if err := json.Unmarshal(b, &j.file); err != nil {
-		return nil, fmt.Errorf("read the journal %s: %w; it is left as it is for a person to read", j.path(), err)
+		return nil, &untrustedError{p, fmt.Sprintf("it is not a wpfix journal (%v)", err)}
 	}
 	if j.file.Version > Version {
 		return nil, fmt.Errorf("read the journal %s: format version %d is newer than this wpfix's (%d); restore with the wpfix that wrote it", j.path(), j.file.Version, Version)
 	}
-	for i, st := range j.file.Steps {
-		if st == nil {
-			return nil, fmt.Errorf("read the journal %s: step %d is null; it is left as it is for a person to read", j.path(), i+1)
-		}
+	if err := j.check(); err != nil {
+		return nil, err
 	}
 	return j, nil
+}
+
+// readRegular reads the file p only if it is a regular file, not a link,
+// FIFO or device, of at most max bytes; it reads at most max+1 bytes, so a
+// file that grows meanwhile cannot exhaust memory either. A file that is
+// not so is ErrUntrusted.
+func readRegular(ctx context.Context, h remote.Host, p string, max int64) ([]byte, error) {
+	fi, err := h.Lstat(ctx, p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the journal: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &untrustedError{p, "it is " + fileKind(fi.Mode()) + ", not a regular file"}
+	}
+	if fi.Size() > max {
+		return nil, &untrustedError{p, fmt.Sprintf("it holds %d bytes, more than the %d a journal may", fi.Size(), max)}
+	}
+	b, err := h.ReadHead(ctx, p, max+1)
+	if err != nil {
+		return nil, fmt.Errorf("read the journal: %w", err)
+	}
+	if int64(len(b)) > max {
+		return nil, &untrustedError{p, fmt.Sprintf("it grew past the %d bytes a journal may hold while it was read", max)}
+	}
+	return b, nil
+}
+
+// fileKind names what a file that is not a regular one is, for messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "not a regular file (" + m.String() + ")"
+}
+
+// check validates every step and snapshot entry of a journal just read,
+// before any of it is acted on, and writes the rebuilt paths into the
+// steps, so that what restore later reads of them is the site's own.
+func (j *Journal) check() error {
+	for _, o := range j.file.Snapshot {
+		if !writable(o.Name, o.Network) {
+			return &untrustedError{j.path(), fmt.Sprintf("its snapshot holds the option %q, which is not one wpfix writes", o.Name)}
+		}
+	}
+	for i, st := range j.file.Steps {
+		if st == nil {
+			return &untrustedError{j.path(), fmt.Sprintf("step %d is null", i+1)}
+		}
+		t, err := j.site.rebuild(st)
+		if err != nil {
+			return &untrustedError{j.path(), fmt.Sprintf("step %d %v", i+1, err)}
+		}
+		switch st.Op {
+		case OpRename:
+			st.From, st.To = t.from, t.to
+		case OpMkdir, OpHelper:
+			st.Path = t.path
+		}
+	}
+	return nil
 }
 
 // Open reads the site's journal, or starts one with a snapshot of the
@@ -148,8 +271,8 @@ func Open(ctx context.Context, s Site) (*Journal, error) {
 		}
 		j.file.Snapshot = append(j.file.Snapshot, OptionSnapshot{Name: name, Value: v, Exists: ok})
 	}
-	if v, ok, err := s.Options.SiteOption(ctx, "active_sitewide_plugins"); err == nil && ok {
-		j.file.Snapshot = append(j.file.Snapshot, OptionSnapshot{Name: "active_sitewide_plugins", Network: true, Value: v, Exists: true})
+	if v, ok, err := s.Options.SiteOption(ctx, networkOption); err == nil && ok {
+		j.file.Snapshot = append(j.file.Snapshot, OptionSnapshot{Name: networkOption, Network: true, Value: v, Exists: true})
 	}
 	if err := j.save(ctx); err != nil {
 		return nil, err
@@ -181,10 +304,14 @@ func (j *Journal) Pending() []*Step {
 }
 
 // record writes a planned step, makes the change, and marks it done. If
-// the change fails, the step is marked undone: nothing happened.
+// the change fails, the step is marked undone: nothing happened. A step
+// restore would refuse (see Site.rebuild) is not made at all.
 func (j *Journal) record(ctx context.Context, st *Step, change func() error) error {
 	st.Seq = len(j.file.Steps) + 1
 	st.State = Planned
+	if _, err := j.site.rebuild(st); err != nil {
+		return fmt.Errorf("journal a step that %v: refused; nothing was changed", err)
+	}
 	j.file.Steps = append(j.file.Steps, st)
 	if err := j.save(ctx); err != nil {
 		j.file.Steps = j.file.Steps[:len(j.file.Steps)-1]
@@ -271,26 +398,31 @@ func (j *Journal) Undo(ctx context.Context, st *Step) error {
 }
 
 // reverse puts back what a step changed, looking at the site rather than
-// trusting the step's state, so it is safe to repeat.
+// trusting the step's state, so it is safe to repeat. It acts only on the
+// paths rebuilt from the site's layout, never on those the step names.
 func (j *Journal) reverse(ctx context.Context, st *Step) error {
 	h := j.site.Host
+	t, err := j.site.rebuild(st)
+	if err != nil {
+		return &untrustedError{j.path(), fmt.Sprintf("step %d %v", st.Seq, err)}
+	}
 	switch st.Op {
 	case OpRename:
-		_, errTo := h.Lstat(ctx, st.To)
-		_, errFrom := h.Lstat(ctx, st.From)
+		_, errTo := h.Lstat(ctx, t.to)
+		_, errFrom := h.Lstat(ctx, t.from)
 		switch {
 		case errTo == nil && errors.Is(errFrom, fs.ErrNotExist):
-			return h.Rename(ctx, st.To, st.From)
+			return h.Rename(ctx, t.to, t.from)
 		case errFrom == nil && errors.Is(errTo, fs.ErrNotExist):
 			return nil // never happened, or already put back
 		case errTo == nil && errFrom == nil:
-			return fmt.Errorf("put back %s: both it and %s exist; leaving both for a person to compare", st.From, st.To)
+			return fmt.Errorf("put back %s: both it and %s exist; leaving both for a person to compare", t.from, t.to)
 		case errTo != nil && !errors.Is(errTo, fs.ErrNotExist):
 			return errTo
 		case errFrom != nil && !errors.Is(errFrom, fs.ErrNotExist):
 			return errFrom
 		default:
-			return fmt.Errorf("put back %s: neither it nor %s exists", st.From, st.To)
+			return fmt.Errorf("put back %s: neither it nor %s exists", t.from, t.to)
 		}
 	case OpOption:
 		if st.Network {
@@ -301,22 +433,16 @@ func (j *Journal) reverse(ctx context.Context, st *Step) error {
 		}
 		return j.site.Options.SetOption(ctx, st.Name, st.Old)
 	case OpMkdir:
-		err := h.Remove(ctx, st.Path)
+		err := h.Remove(ctx, t.path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
 		return err
 	case OpHelper:
 		// A kill inside the write may have left only its temporary file.
-		dir, base := path.Split(st.Path)
-		if list, err := h.ReadDir(ctx, dir); err == nil {
-			for _, fi := range list {
-				if strings.HasPrefix(fi.Name(), "."+base+".wpfix-tmp-") {
-					h.Remove(ctx, path.Join(dir, fi.Name()))
-				}
-			}
-		}
-		err := h.Remove(ctx, st.Path)
+		dir, base := path.Split(t.path)
+		removeTempsOf(ctx, h, dir, func(name string) bool { return strings.HasPrefix(name, "."+base+".wpfix-tmp-") })
+		err := h.Remove(ctx, t.path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
@@ -385,15 +511,38 @@ func (j *Journal) OptionsIntact(ctx context.Context, keep map[string]bool) (bool
 // removeTemps removes what an atomic write killed half way left in dir:
 // its temporary files (".name.wpfix-tmp-…").
 func removeTemps(ctx context.Context, h remote.Host, dir string) {
+	removeTempsOf(ctx, h, dir, func(name string) bool { return strings.Contains(name, ".wpfix-tmp-") })
+}
+
+// removeTempsOf removes the temporary files in dir whose names match.
+// Only regular files go: a link, FIFO or folder of such a name is not
+// wpfix's and is left alone.
+func removeTempsOf(ctx context.Context, h remote.Host, dir string, match func(string) bool) {
 	list, err := h.ReadDir(ctx, dir)
 	if err != nil {
 		return
 	}
 	for _, fi := range list {
-		if strings.Contains(fi.Name(), ".wpfix-tmp-") {
+		if !match(fi.Name()) || !fi.Mode().IsRegular() {
+			continue
+		}
+		if cur, err := h.Lstat(ctx, path.Join(dir, fi.Name())); err == nil && cur.Mode().IsRegular() {
 			h.Remove(ctx, path.Join(dir, fi.Name()))
 		}
 	}
+}
+
+// HelperPath is where a helper step's file is, rebuilt from the site's
+// layout: the docroot and the step's file name.
+func (j *Journal) HelperPath(st *Step) (string, error) {
+	if st.Op != OpHelper {
+		return "", fmt.Errorf("journal step %d is not a helper file", st.Seq)
+	}
+	t, err := j.site.rebuild(st)
+	if err != nil {
+		return "", &untrustedError{j.path(), fmt.Sprintf("step %d %v", st.Seq, err)}
+	}
+	return t.path, nil
 }
 
 // Finish removes the journal when no change is left in effect: helper
@@ -418,6 +567,6 @@ func (j *Journal) Finish(ctx context.Context) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		err = nil
 	}
-	removeTemps(ctx, j.site.Host, j.site.Dir())
+	removeTempsOf(ctx, j.site.Host, j.site.Dir(), func(name string) bool { return strings.HasPrefix(name, ".journal.wpfix-tmp-") })
 	return err
 }

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -149,17 +151,25 @@ func TestDurable(t *testing.T) {
 }
 
 // FuzzReadJournal: any bytes in the journal's place are read or refused,
-// never a panic, and what is read is written and read back the same.
+// never a panic; what is read is written and read back the same, and
+// every path its steps name lies where the site keeps extensions, in the
+// quarantine, or is a helper in the docroot, and every option is one
+// wpfix writes: a journal read is one restore may act on.
 func FuzzReadJournal(f *testing.F) {
 	b, err := os.ReadFile(legacyGolden)
 	require.NoError(f, err)
 	f.Add(b)
 	f.Add([]byte(`{"steps":[{"op":"helper","url":"http://x/","token":"t"},{"op":"create","to":"u","new":"n"}]}`))
 	f.Add([]byte(`{"steps":[null]}`))
+	f.Add([]byte(`{"version":2,"steps":[{"seq":1,"state":"done","op":"rename","from":"/etc/passwd","to":"@CONTENT@/.wpfix/quarantine/plugin/passwd"}]}`))
+	f.Add([]byte(`{"version":2,"steps":[{"seq":1,"state":"done","op":"rename","from":"@CONTENT@/plugins/a","to":"@CONTENT@/.wpfix/quarantine/plugin/a"},{"seq":2,"state":"done","op":"mkdir","path":"@CONTENT@/.wpfix/quarantine/plugin"},{"seq":3,"state":"planned","op":"helper","path":"@ROOT@/wpfix-flush-0123456789abcdef.php","token":"t"}]}`))
+	f.Add([]byte(`{"version":2,"snapshot":[{"name":"siteurl","value":"x"}],"steps":[{"seq":1,"state":"done","op":"option","name":"users_can_register"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		dir := t.TempDir()
-		s := journal.Site{Host: remote.NewLocal(), ContentDir: dir}
-		require.NoError(t, os.Mkdir(s.Dir(), 0o700))
+		root := t.TempDir()
+		content := filepath.Join(root, "wp-content")
+		s := journal.Site{Host: remote.NewLocal(), Root: root, ContentDir: content}
+		require.NoError(t, os.MkdirAll(s.Dir(), 0o700))
+		data = bytes.ReplaceAll(bytes.ReplaceAll(data, []byte("@CONTENT@"), []byte(content)), []byte("@ROOT@"), []byte(root))
 		require.NoError(t, os.WriteFile(filepath.Join(s.Dir(), "journal"), data, 0o600))
 		j, err := journal.Read(t.Context(), s)
 		if err != nil {
@@ -174,5 +184,33 @@ func FuzzReadJournal(f *testing.F) {
 		var again []journal.Step
 		require.NoError(t, json.Unmarshal(out, &again))
 		assert.Equal(t, steps, again)
+
+		q := filepath.Join(s.Dir(), "quarantine") + "/"
+		inside := func(p, dir string) bool {
+			rest, ok := strings.CutPrefix(p, dir+"/")
+			return ok && rest != "" && !strings.Contains(rest, "/") && rest != "." && rest != ".."
+		}
+		for _, st := range j.Pending() {
+			switch st.Op {
+			case journal.OpRename:
+				kind, name, ok := strings.Cut(strings.TrimPrefix(st.To, q), "/")
+				assert.True(t, strings.HasPrefix(st.To, q) && ok, "a rename's quarantine side %q is in the quarantine", st.To)
+				assert.True(t, inside(st.To, q+kind), "to %q", st.To)
+				dirs := map[string]string{"plugin": filepath.Join(content, "plugins"), "mu-plugin": filepath.Join(content, "mu-plugins"),
+					"dropin": content, "theme": filepath.Join(content, "themes")}
+				assert.Equal(t, filepath.Join(dirs[kind], name), st.From, "a rename's site side is where the site keeps its kind")
+			case journal.OpMkdir:
+				assert.True(t, st.Path == strings.TrimSuffix(q, "/") || inside(st.Path, strings.TrimSuffix(q, "/")), "mkdir %q", st.Path)
+			case journal.OpHelper:
+				assert.True(t, inside(st.Path, root) && strings.HasPrefix(filepath.Base(st.Path), "wpfix-"), "helper %q", st.Path)
+				p, err := j.HelperPath(st)
+				assert.NoError(t, err)
+				assert.Equal(t, st.Path, p)
+			case journal.OpOption:
+				assert.True(t, slices.Contains(journal.ProtectedOptions, st.Name) || (st.Network && st.Name == "active_sitewide_plugins"), "option %q", st.Name)
+			default:
+				t.Errorf("a step of op %q was read", st.Op)
+			}
+		}
 	})
 }

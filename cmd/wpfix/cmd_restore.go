@@ -32,6 +32,12 @@ culprit bisect left disabled too) and write back the options it changed,
 byte for byte. It works after a normal end, a crash, kill -9, a dropped SSH
 connection or a reboot, from any machine, and running it twice is harmless.
 
+The journal is a record, not a program: every path restore touches is
+rebuilt from the site's layout, and only the options wpfix writes are written
+back. A journal that is not a regular file, is over 16 MiB, or holds a step
+wpfix would not have written for this site is refused whole before anything
+is changed (exit 2), naming the step and why; it is left for a person to read.
+
 A run that is still going holds the site's lock; a lock whose run is gone is
 taken over once it is stale (90 seconds without a heartbeat, or at once when
 that run was on this machine). --force takes it over in any case: use it only
@@ -66,4 +72,7 @@ func printRestore(w io.Writer, rep *agent.RestoreReport) {
 		return
 	}
 	fmt.Fprintf(w, "Restored: %d changes undone; the site is as it was before wpfix.\n", rep.Undone)
+	for _, n := range rep.Notes {
+		fmt.Fprintln(w, "Note: "+n)
+	}
 }
