@@ -104,6 +104,13 @@ func markRunErrors(cmd *cobra.Command) {
 	}
 }
 
+// isUsage reports whether err is a mistake in the command line: cobra's,
+// or one the commands find (a --define without "=").
+func isUsage(err error) bool {
+	var u *usageError
+	return isCommandLineError(err) || errors.As(err, &u)
+}
+
 // errorText is how main shows err: one "wpfix: " line, through the
 // control-character filter like every other output, since an error quotes
 // what the site wrote (a DB_USER from wp-config.php, a journal's path, the
@@ -127,7 +134,9 @@ func main() {
 	// errStillBroken follows a report that said it all.
 	if err != nil && !errors.Is(err, errStillBroken) {
 		fmt.Fprint(os.Stderr, errorText(err))
-		if code == exitUsage && cmd != nil {
+		// the hint is for a mistake in the command line, not for bad input
+		// such as a path that is not WordPress or a journal refused
+		if isUsage(err) && cmd != nil {
 			fmt.Fprintf(os.Stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		}
 	}

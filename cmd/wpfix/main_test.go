@@ -155,6 +155,11 @@ func TestCLI(t *testing.T) {
 		{"extra argument", []string{"version", "now"}, 2, func(t *testing.T, r result) {
 			assertUsageError(t, r, `unknown command "now" for "wpfix version"`)
 		}},
+		{"bad input is no usage mistake", []string{"info", "/etc/ssh"}, 2, func(t *testing.T, r result) {
+			assert.Regexp(t, `^wpfix: no wp-load.php in /etc/ssh`, r.stderr)
+			assert.NotContains(t, r.stderr, "--help", "no hint to read the usage when the command line was right")
+			assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
