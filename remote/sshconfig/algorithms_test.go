@@ -96,3 +96,30 @@ func TestAlgorithmListMatchesOpenSSH(t *testing.T) {
 		})
 	}
 }
+
+// FuzzAlgorithmList checks what holds for any value: a list without error
+// is not empty, holds only names of all, each once, and "" gives the
+// defaults.
+func FuzzAlgorithmList(f *testing.F) {
+	all := []string{"curve25519-sha256", "diffie-hellman-group14-sha1", "ssh-rsa", "rsa-sha2-256", "hmac-sha1"}
+	defaults := []string{"rsa-sha2-256", "curve25519-sha256"}
+	for _, s := range []string{"", "+ssh-rsa", "^*sha1", "-rsa-*", "ssh-*,!x", "+", "-", "^,", "*", "?"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		got, err := sshconfig.AlgorithmList(value, defaults, all)
+		if err != nil {
+			return
+		}
+		require.NotEmpty(t, got)
+		seen := map[string]bool{}
+		for _, a := range got {
+			require.Contains(t, all, a)
+			require.False(t, seen[a], "%q twice", a)
+			seen[a] = true
+		}
+		if value == "" {
+			require.Equal(t, defaults, got)
+		}
+	})
+}
