@@ -48,7 +48,9 @@ type Site struct {
 // may be a symlink (each is looked at with Lstat); and a log the site
 // names outside those folders (an absolute WP_DEBUG_LOG or error_log) is
 // read only if it is a regular file, not a symlink, owned by the docroot's
-// owner, who could read it anyway. A symlink is refused rather than
+// owner, who could read it anyway. wp-content counts as the site's only
+// inside the docroot or owned by the docroot's owner: WP_CONTENT_DIR is
+// the site's say too. A symlink is refused rather than
 // followed: PHP needs none to write its log, and the path a link points to
 // cannot be judged without a race. What is refused is skipped with a
 // warning that says why; a log named with --log is the user's choice and
@@ -85,8 +87,15 @@ type siteLogs struct {
 	site  Site
 	files *conf.Files
 	list  logList
-	// named are the paths the site names: its debug.log and error_log.
+	// named are the paths the site names: its debug.log and error_log
+	// files.
 	named map[string]bool
+	// dirs are the site's folders; owner owns the docroot (see siteDirs
+	// and rootOwner).
+	dirsOnce, ownerOnce sync.Once
+	dirs                []string
+	owner               int
+	ownerOK             bool
 	// warnings are what could not be read, by file.
 	mu       sync.Mutex
 	warnings []Warning
@@ -124,6 +133,7 @@ func (f *siteLogs) docroot() {
 	for _, d := range []struct{ dir, what string }{
 		{f.site.Root, "the docroot"}, {path.Join(f.site.Root, "wp-admin"), "wp-admin"}, {f.site.ContentDir, "wp-content"},
 	} {
+		f.named[path.Join(d.dir, "error_log")] = true
 		f.list.add(LogFile{Path: path.Join(d.dir, "error_log"), Kind: LogCPanel, ServesSite: true,
 			Source: "error_log file in " + d.what + " (PHP's log beside the script, as cPanel sets it)"})
 	}
@@ -236,9 +246,9 @@ func (f *siteLogs) existing() []LogFile {
 func (f *siteLogs) safe(p string) error {
 	h := f.st.host
 	var base string
-	for _, d := range []string{f.site.Root, f.site.ContentDir} {
-		if d != "" && strings.HasPrefix(p, path.Clean(d)+"/") && len(d) > len(base) {
-			base = path.Clean(d)
+	for _, d := range f.siteDirs() {
+		if strings.HasPrefix(p, d+"/") && len(d) > len(base) {
+			base = d
 		}
 	}
 	if base != "" {
@@ -267,15 +277,48 @@ func (f *siteLogs) safe(p string) error {
 		return errors.New("the site names a symlink outside its folders, which wpfix does not follow " +
 			"(name the file it points to with --log if you trust it)")
 	}
-	root, err := h.Lstat(f.ctx, f.site.Root)
-	if err != nil {
-		return fmt.Errorf("the owner of the docroot %s, whom a log the site names outside its folders must belong to: %w", f.site.Root, err)
-	}
-	want, _, ok1 := remote.Owner(root)
+	want, ok := f.rootOwner()
 	got, _, ok2 := remote.Owner(fi)
-	if !ok1 || !ok2 || got != want {
+	if !ok || !ok2 || got != want {
 		return fmt.Errorf("the site names a file outside its folders that the docroot's owner (uid %d) does not own (uid %d), "+
 			"which its user may not be able to read (name it with --log if you trust it)", want, got)
 	}
 	return nil
+}
+
+// siteDirs are the site's folders, cleaned: the docroot, and wp-content
+// when it lies in the docroot or belongs to the docroot's owner — a
+// WP_CONTENT_DIR in wp-config.php is the site's say, and must not make
+// /root a folder of the site.
+func (f *siteLogs) siteDirs() []string {
+	f.dirsOnce.Do(func() {
+		root := path.Clean(f.site.Root)
+		f.dirs = []string{root}
+		c := path.Clean(f.site.ContentDir)
+		if f.site.ContentDir == "" || c == root {
+			return
+		}
+		if strings.HasPrefix(c, root+"/") {
+			f.dirs = append(f.dirs, c)
+			return
+		}
+		want, ok := f.rootOwner()
+		if fi, err := f.st.host.Lstat(f.ctx, c); err == nil && ok && fi.IsDir() {
+			if got, _, ok := remote.Owner(fi); ok && got == want {
+				f.dirs = append(f.dirs, c)
+			}
+		}
+	})
+	return f.dirs
+}
+
+// rootOwner is the uid that owns the docroot; ok is false when unknown.
+func (f *siteLogs) rootOwner() (uid int, ok bool) {
+	f.ownerOnce.Do(func() {
+		f.owner = -1
+		if fi, err := f.st.host.Lstat(f.ctx, f.site.Root); err == nil {
+			f.owner, _, f.ownerOK = remote.Owner(fi)
+		}
+	})
+	return f.owner, f.ownerOK
 }

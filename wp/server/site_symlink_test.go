@@ -60,6 +60,20 @@ func TestSiteLogsSymlinks(t *testing.T) {
 		assert.NotContains(t, paths, secret)
 		assert.Contains(t, warnings[secret], "the docroot's owner (uid 65534) does not own (uid 0)")
 
+		// WP_CONTENT_DIR pointing at a folder the site's owner does not
+		// own does not make it the site's.
+		require.NoError(t, os.WriteFile(filepath.Join(outside, "error_log"), []byte("PHP Warning:  SECRET\n"), 0o600))
+		elsewhere := site
+		elsewhere.ContentDir, elsewhere.DebugLog = outside, secret
+		paths, warnings = findSiteLogs(t, st, elsewhere)
+		assert.NotContains(t, paths, secret)
+		assert.NotContains(t, paths, filepath.Join(outside, "error_log"))
+		assert.Contains(t, warnings[filepath.Join(outside, "error_log")], "does not own (uid 0)")
+		require.NoError(t, os.Chown(outside, 65534, 65534))
+		paths, _ = findSiteLogs(t, st, elsewhere)
+		assert.Contains(t, paths, filepath.Join(outside, "error_log"), "a wp-content the site's owner owns is the site's")
+		require.NoError(t, os.Chown(outside, 0, 0))
+
 		link := filepath.Join(outside, "link")
 		require.NoError(t, os.Symlink(secret, link))
 		site.DebugLog = link
