@@ -124,6 +124,21 @@ func rankCauses(r *DiagnoseReport, target string) []Cause {
 			Evidence: []string{f.Consequence}, Next: f.Fix + fmt.Sprintf(" (see: wpfix limits %s)", target)})
 	}
 
+	if d := r.StateDir; d != nil && d.Served {
+		what := "its journal can be read by anyone"
+		if !slices.Contains(d.Holds, "journal") {
+			what = "the PHP it quarantines can be run by anyone"
+		} else if slices.Contains(d.Holds, "quarantine") {
+			what += ", and the PHP it quarantines run"
+		}
+		// A hole, not what breaks the site: below CauseLikely, so that
+		// diagnose of a working site still ends 0.
+		add(Cause{ID: "wpfix-dir-served", Score: CauseLikely - 5, Title: "wpfix's folder " + d.Dir + " is served over HTTP: " + what,
+			Evidence: []string{d.Evidence},
+			Next: "nginx: add `location ~ /\\. { deny all; }` to the site's server block, then nginx -t && systemctl reload nginx; " +
+				"Apache: let the .htaccess in that folder deny it (AllowOverride)"})
+	}
+
 	seen := map[string]LogSignature{}
 	for _, l := range r.Logs {
 		seen[l.Signature] = l

@@ -97,6 +97,7 @@ type DiagnoseReport struct {
 	Limits   []Finding      `json:"limits"`
 	Logs     []LogSignature `json:"logs"`
 	Disk     *sysinfo.Disk  `json:"disk,omitempty"`
+	StateDir *StateDirCheck `json:"wpfix_dir,omitempty"`
 	Causes   []Cause        `json:"causes"`
 	Notes    []string       `json:"notes,omitempty"`
 }
@@ -105,7 +106,8 @@ type DiagnoseReport struct {
 // nothing: it probes the site (and its origin), resolves its host name,
 // checks its TLS certificate, reads versions, tries the database, checks
 // the limits from the servers' configs, counts the log signatures of the
-// last hour and the free disk, then ranks the likely causes.
+// last hour and the free disk, asks whether wpfix's own folder is served
+// over HTTP (checkStateDir), then ranks the likely causes.
 func Diagnose(ctx context.Context, s *Site, o DiagnoseOptions) (*DiagnoseReport, error) {
 	if o.Since <= 0 {
 		o.Since = time.Hour
@@ -187,6 +189,11 @@ func Diagnose(ctx context.Context, s *Site, o DiagnoseOptions) (*DiagnoseReport,
 		rep.Logs = logSignatures(lr)
 	} else {
 		note("logs: %v", err)
+	}
+
+	rep.StateDir = checkStateDir(ctx, s, po)
+	if d := rep.StateDir; d != nil && d.Error != "" {
+		note("%s over HTTP: not checked: %s", d.Dir, d.Error)
 	}
 
 	rep.Causes = rankCauses(rep, shellTarget(s.Target))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"slices"
 	"sort"
 	"strings"
@@ -201,7 +202,10 @@ func tailLines(ctx context.Context, s *Site, path string, n int) ([]string, erro
 
 // Follow prints new lines of the logs as they come, classified, until ctx
 // ends. It follows a log across truncation and rotation: a log that
-// shrinks is read again from its start.
+// shrinks is read again from its start. A log that was no symlink when the
+// following began and is one now is dropped with a warning: the site's
+// user may swap its debug.log for a link to a file only root may read
+// while a root run follows it (SiteLogs refused such a link at the start).
 func Follow(ctx context.Context, s *Site, files []server.LogFile, signatures [][]byte, every time.Duration,
 	emit func(server.LogFile, logsig.Line)) error {
 	cl, err := classifier(s, signatures)
@@ -210,10 +214,18 @@ func Follow(ctx context.Context, s *Site, files []server.LogFile, signatures [][
 	}
 	offset := map[string]int64{}
 	partial := map[string]string{}
+	wasLink := map[string]bool{}
 	for _, f := range files {
 		if fi, err := s.Host.Stat(ctx, f.Path); err == nil {
 			offset[f.Path] = fi.Size()
 		}
+		if fi, err := s.Host.Lstat(ctx, f.Path); err == nil {
+			wasLink[f.Path] = fi.Mode()&fs.ModeSymlink != 0
+		}
+	}
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -223,7 +235,14 @@ func Follow(ctx context.Context, s *Site, files []server.LogFile, signatures [][
 			return nil
 		case <-t.C:
 		}
-		for _, f := range files {
+		for i := 0; i < len(files); i++ {
+			f := files[i]
+			if fi, err := s.Host.Lstat(ctx, f.Path); err == nil && fi.Mode()&fs.ModeSymlink != 0 && !wasLink[f.Path] {
+				log.Warn("site log", "file", f.Path, "problem", "it became a symlink while followed; wpfix stops following it")
+				files = slices.Delete(slices.Clone(files), i, i+1)
+				i--
+				continue
+			}
 			chunk, err := newBytes(ctx, s, f.Path, offset, partial)
 			if err != nil {
 				if ctx.Err() != nil {

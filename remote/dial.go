@@ -32,9 +32,12 @@ const maxJumps = 8
 //  3. the ssh_config file (o.ConfigFile; "" is ~/.ssh/config, "none" none),
 //     where the first value of a keyword among the Host and Match blocks
 //     that apply wins: HostName, User, Port, IdentityFile (cumulative),
-//     ProxyJump, UserKnownHostsFile, IdentityAgent, IdentitiesOnly;
+//     ProxyJump, UserKnownHostsFile, IdentityAgent, IdentitiesOnly, and
+//     the algorithm lists (KexAlgorithms, Ciphers, MACs, HostKeyAlgorithms,
+//     PubkeyAcceptedAlgorithms, with OpenSSH's +, ^ and -);
 //  4. the defaults: the local user, port 22, ~/.ssh/id_ed25519, id_ecdsa
-//     and id_rsa (those that exist), ~/.ssh/known_hosts, $SSH_AUTH_SOCK.
+//     and id_rsa (those that exist), ~/.ssh/known_hosts, $SSH_AUTH_SOCK,
+//     and OpenSSH 9's algorithms, none of them SHA-1 but hmac-sha1.
 //
 // A value stays unset until the end, so a default never beats the config.
 // Every ProxyJump hop is resolved through the config in turn, with no
@@ -145,9 +148,15 @@ func (d *sshDialer) login(ctx context.Context, h *sshHost, addr string, via *ssh
 	if err != nil {
 		return nil, err
 	}
+	signers := acceptedSigners(keys.signers, h.algorithms.pubKeys)
 	cfg := &ssh.ClientConfig{
+		Config: ssh.Config{
+			KeyExchanges: h.algorithms.kex,
+			Ciphers:      h.algorithms.ciphers,
+			MACs:         h.algorithms.macs,
+		},
 		User:              h.user,
-		Auth:              []ssh.AuthMethod{ssh.PublicKeysCallback(func() ([]ssh.Signer, error) { return keys.signers, nil })},
+		Auth:              []ssh.AuthMethod{ssh.PublicKeysCallback(func() ([]ssh.Signer, error) { return signers, nil })},
 		HostKeyCallback:   check.verify,
 		HostKeyAlgorithms: check.algorithms,
 	}
@@ -175,6 +184,9 @@ func (d *sshDialer) login(ctx context.Context, h *sshHost, addr string, via *ssh
 		return nil, check.err
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
+	}
+	if aerr := algorithmRefused(err, h.alias, h); aerr != nil {
+		return nil, aerr
 	}
 	for _, s := range keys.signers {
 		if k, ok := s.(*lockedKey); ok && k.err != nil {

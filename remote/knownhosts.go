@@ -34,7 +34,7 @@ type hostKeyCheck struct {
 	db         ssh.HostKeyCallback
 	record     string // the file new keys go to; "" when there is none
 	accept     bool
-	algorithms []string // host key algorithms of the keys known for the host
+	algorithms []string // host key algorithms allowed for the keys known for the host
 	log        *slog.Logger
 	err        error
 }
@@ -56,7 +56,13 @@ func (d *sshDialer) hostKeyCheck(h *sshHost, addr string) (*hostKeyCheck, error)
 	if len(h.knownHosts) > 0 {
 		k.record = h.knownHosts[0]
 	}
-	k.algorithms = knownAlgorithms(db, addr)
+	h.knownTypes = knownKeyTypes(db, addr)
+	k.algorithms = narrowHostKeys(h.algorithms.hostKeys, h.knownTypes)
+	if len(k.algorithms) == 0 {
+		return nil, fmt.Errorf("known_hosts holds for %s only keys of type %s, and HostKeyAlgorithms allows none of them "+
+			"(it allows %s); if you trust the host, allow one in ssh_config: `Host %s` then `HostKeyAlgorithms +%s`",
+			addr, strings.Join(h.knownTypes, ","), strings.Join(h.algorithms.hostKeys, ","), h.alias, strings.Join(h.knownTypes, ","))
+	}
 	return k, nil
 }
 
@@ -74,28 +80,23 @@ var throwawayKey = sync.OnceValue(func() ssh.PublicKey {
 	return k
 })
 
-// knownAlgorithms returns the host key algorithms of the keys db holds for
-// addr, or nil (any) when it holds none. Without this, the handshake may
-// pick an algorithm whose key known_hosts lacks — RSA, say, for a host
-// known by its ed25519 key — and then report a changed key.
-func knownAlgorithms(db ssh.HostKeyCallback, addr string) []string {
+// knownKeyTypes returns the types of the keys db holds for addr (ssh-rsa,
+// ssh-ed25519, …), or nil when it holds none. The handshake asks only for
+// the host key algorithms of these types: otherwise it may pick one whose
+// key known_hosts lacks — RSA, say, for a host known by its ed25519 key —
+// and then report a changed key.
+func knownKeyTypes(db ssh.HostKeyCallback, addr string) []string {
 	var ke *knownhosts.KeyError
 	if !errors.As(db(addr, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 22}, throwawayKey()), &ke) {
 		return nil
 	}
-	var algos []string
+	var types []string
 	for _, w := range ke.Want {
-		add := []string{w.Key.Type()}
-		if w.Key.Type() == ssh.KeyAlgoRSA {
-			add = []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
-		}
-		for _, a := range add {
-			if !slices.Contains(algos, a) {
-				algos = append(algos, a)
-			}
+		if t := w.Key.Type(); !slices.Contains(types, t) {
+			types = append(types, t)
 		}
 	}
-	return algos
+	return types
 }
 
 // verify is the ssh.HostKeyCallback.

@@ -23,6 +23,10 @@ type sshHost struct {
 	proxyJump      []string // hops, nearest first; nil to connect directly
 	agentSocket    string   // "" for no agent
 	identitiesOnly bool
+	algorithms     sshAlgorithms
+	// knownTypes are the key types known_hosts holds for the host, set
+	// when the host key check is prepared; nil when it holds none.
+	knownTypes []string
 }
 
 // identityFile is a private key file to offer. An explicit one (-i) must
@@ -149,6 +153,11 @@ func (d *sshDialer) resolve(hop sshHop, isTarget bool, jumps []string, jumpsSet 
 		h.agentSocket = p
 	}
 	h.identitiesOnly = strings.EqualFold(c.Get("identitiesonly"), "yes")
+	algos, err := resolveAlgorithms(c.Get)
+	if err != nil {
+		return nil, err
+	}
+	h.algorithms = algos
 	return h, nil
 }
 

@@ -41,13 +41,29 @@ type Site struct {
 //     running: /var/log/nginx/error.log, /var/log/apache2/error.log,
 //     /var/log/httpd/error_log, /var/log/php*-fpm.log, /var/log/php-fpm/*.log.
 //
+// The logs the site itself names (1 and 2) are input from whoever can
+// write the site's files, and wpfix may run as root: a debug.log that is a
+// symlink to /root/… must not be read. So, for every candidate whose path
+// lies inside the docroot or wp-content, no component below that folder
+// may be a symlink (each is looked at with Lstat); and a log the site
+// names outside those folders (an absolute WP_DEBUG_LOG or error_log) is
+// read only if it is a regular file, not a symlink, owned by the docroot's
+// owner, who could read it anyway. wp-content counts as the site's only
+// inside the docroot or owned by the docroot's owner: WP_CONTENT_DIR is
+// the site's say too. A symlink is refused rather than
+// followed: PHP needs none to write its log, and the path a link points to
+// cannot be judged without a race. What is refused is skipped with a
+// warning that says why; a log named with --log is the user's choice and
+// is not checked. The servers' own configs are root's, not the site's:
+// the logs they name outside the site's folders are read as they are.
+//
 // An unreadable source is skipped, never fatal: the only error is the
 // context's. What could not be read and why (a .user.ini, a log that is
 // there but not readable or not a regular file, the PHP CLI that could not
 // be asked) is returned as warnings; a log that does not exist is none,
 // for most candidates are guesses.
 func (st *Stack) SiteLogs(ctx context.Context, site Site) ([]LogFile, []Warning, error) {
-	f := &siteLogs{ctx: ctx, st: st, site: site, files: conf.NewFiles(remote.FS(ctx, st.host))}
+	f := &siteLogs{ctx: ctx, st: st, site: site, files: conf.NewFiles(remote.FS(ctx, st.host)), named: map[string]bool{}}
 	f.wordpress()
 	f.docroot()
 	st.serverLogs(&f.list, site.Root)
@@ -71,6 +87,15 @@ type siteLogs struct {
 	site  Site
 	files *conf.Files
 	list  logList
+	// named are the paths the site names: its debug.log and error_log
+	// files.
+	named map[string]bool
+	// dirs are the site's folders; owner owns the docroot (see siteDirs
+	// and rootOwner).
+	dirsOnce, ownerOnce sync.Once
+	dirs                []string
+	owner               int
+	ownerOK             bool
 	// warnings are what could not be read, by file.
 	mu       sync.Mutex
 	warnings []Warning
@@ -91,6 +116,7 @@ func (f *siteLogs) wordpress() {
 	if !path.IsAbs(p) {
 		p = path.Join(f.site.Root, p) // PHP's working directory: the docroot, for index.php
 	}
+	f.named[path.Clean(p)] = true
 	f.list.add(LogFile{Path: p, Kind: LogWordPress, Source: "WP_DEBUG_LOG in " + f.site.ConfigFile, ServesSite: true})
 }
 
@@ -101,11 +127,13 @@ func (f *siteLogs) docroot() {
 	f.warnings = append(f.warnings, w...)
 	if l, ok := conf.INILog(inis, f.site.Root); ok {
 		l.ServesSite = true
+		f.named[path.Clean(l.Path)] = true
 		f.list.add(l)
 	}
 	for _, d := range []struct{ dir, what string }{
 		{f.site.Root, "the docroot"}, {path.Join(f.site.Root, "wp-admin"), "wp-admin"}, {f.site.ContentDir, "wp-content"},
 	} {
+		f.named[path.Join(d.dir, "error_log")] = true
 		f.list.add(LogFile{Path: path.Join(d.dir, "error_log"), Kind: LogCPanel, ServesSite: true,
 			Source: "error_log file in " + d.what + " (PHP's log beside the script, as cPanel sets it)"})
 	}
@@ -170,6 +198,14 @@ func (f *siteLogs) existing() []LogFile {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			err := f.safe(l.Path)
+			switch {
+			case errors.Is(err, fs.ErrNotExist) || f.ctx.Err() != nil:
+				return
+			case err != nil:
+				f.warn(l.Path, "the log ("+l.Source+") is not read", err)
+				return
+			}
 			fi, err := h.Stat(f.ctx, l.Path)
 			switch {
 			case errors.Is(err, fs.ErrNotExist) || f.ctx.Err() != nil:
@@ -200,4 +236,89 @@ func (f *siteLogs) existing() []LogFile {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].ServesSite && !out[j].ServesSite })
 	return out
+}
+
+// safe says why the candidate log p may not be read, or nil (see
+// SiteLogs): inside the docroot or wp-content no component below the
+// folder may be a symlink; a log the site names elsewhere must be a
+// regular file owned by the docroot's owner. A missing component gives
+// fs.ErrNotExist, for the log is then simply not there.
+func (f *siteLogs) safe(p string) error {
+	h := f.st.host
+	var base string
+	for _, d := range f.siteDirs() {
+		if strings.HasPrefix(p, d+"/") && len(d) > len(base) {
+			base = d
+		}
+	}
+	if base != "" {
+		cur := base
+		for _, c := range strings.Split(strings.TrimPrefix(p, base+"/"), "/") {
+			cur = path.Join(cur, c)
+			fi, err := h.Lstat(f.ctx, cur)
+			if err != nil {
+				return err
+			}
+			if fi.Mode()&fs.ModeSymlink != 0 {
+				return fmt.Errorf("%s is a symlink inside the site's folders, which the site's user may point anywhere; "+
+					"wpfix follows none (name the file it points to with --log if you trust it)", cur)
+			}
+		}
+		return nil
+	}
+	if !f.named[p] {
+		return nil
+	}
+	fi, err := h.Lstat(f.ctx, p)
+	if err != nil {
+		return err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return errors.New("the site names a symlink outside its folders, which wpfix does not follow " +
+			"(name the file it points to with --log if you trust it)")
+	}
+	want, ok := f.rootOwner()
+	got, _, ok2 := remote.Owner(fi)
+	if !ok || !ok2 || got != want {
+		return fmt.Errorf("the site names a file outside its folders that the docroot's owner (uid %d) does not own (uid %d), "+
+			"which its user may not be able to read (name it with --log if you trust it)", want, got)
+	}
+	return nil
+}
+
+// siteDirs are the site's folders, cleaned: the docroot, and wp-content
+// when it lies in the docroot or belongs to the docroot's owner — a
+// WP_CONTENT_DIR in wp-config.php is the site's say, and must not make
+// /root a folder of the site.
+func (f *siteLogs) siteDirs() []string {
+	f.dirsOnce.Do(func() {
+		root := path.Clean(f.site.Root)
+		f.dirs = []string{root}
+		c := path.Clean(f.site.ContentDir)
+		if f.site.ContentDir == "" || c == root {
+			return
+		}
+		if strings.HasPrefix(c, root+"/") {
+			f.dirs = append(f.dirs, c)
+			return
+		}
+		want, ok := f.rootOwner()
+		if fi, err := f.st.host.Lstat(f.ctx, c); err == nil && ok && fi.IsDir() {
+			if got, _, ok := remote.Owner(fi); ok && got == want {
+				f.dirs = append(f.dirs, c)
+			}
+		}
+	})
+	return f.dirs
+}
+
+// rootOwner is the uid that owns the docroot; ok is false when unknown.
+func (f *siteLogs) rootOwner() (uid int, ok bool) {
+	f.ownerOnce.Do(func() {
+		f.owner = -1
+		if fi, err := f.st.host.Lstat(f.ctx, f.site.Root); err == nil {
+			f.owner, _, f.ownerOK = remote.Owner(fi)
+		}
+	})
+	return f.owner, f.ownerOK
 }

@@ -82,7 +82,11 @@ http {
 		server_name _;
 		root {{.Root}};
 		index index.php;
-
+{{if .DenyDotFiles}}
+		location ~ /\. {
+			deny all;
+		}
+{{end}}
 		location / {
 			try_files $uri $uri/ /index.php?$args;
 		}

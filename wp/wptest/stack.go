@@ -71,6 +71,11 @@ type Options struct {
 	// PoolSettings are more lines for the php-fpm pool's section, such as
 	// "php_admin_value[memory_limit] = 64M".
 	PoolSettings []string
+	// DenyDotFiles adds `location ~ /\. { deny all; }` to nginx's server
+	// block, first among its locations, as a careful host does: every path
+	// with a component starting with a dot (.wpfix, .git, .htaccess) is
+	// answered 403.
+	DenyDotFiles bool
 }
 
 // Stack is a running WordPress site. Its fields are read-only.
@@ -370,7 +375,8 @@ func (s *Stack) startNginx(t testing.TB, bin binaries, port int, runUser, runGro
 	if err := render(nginxConf, conf, map[string]any{
 		"Dir": s.dir.Dir, "ErrorLog": s.NginxErrorLog, "User": runUser, "Group": runGroup,
 		"Port": port, "Root": s.Root, "Socket": s.dir.Path("php-fpm.sock"),
-		"ReadTimeout": int(s.Options.FastCGIReadTimeout.Round(time.Second) / time.Second),
+		"ReadTimeout":  int(s.Options.FastCGIReadTimeout.Round(time.Second) / time.Second),
+		"DenyDotFiles": s.Options.DenyDotFiles,
 	}); err != nil {
 		t.Fatalf("wptest: %v", err)
 	}
