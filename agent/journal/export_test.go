@@ -25,6 +25,8 @@ func SetMachine(t testing.TB, machine string) {
 // Abandon stops l's heartbeat without releasing it, as a run killed with
 // SIGKILL leaves its lock.
 func (l *Lock) Abandon() {
-	close(l.stop)
-	<-l.done
+	l.once.Do(func() {
+		close(l.stop)
+		<-l.done
+	})
 }

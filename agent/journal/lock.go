@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -59,6 +60,7 @@ type Lock struct {
 	lost  chan struct{} // closed when another run took the lock over
 	stop  chan struct{}
 	done  chan struct{}
+	once  sync.Once
 }
 
 // lockOwner is written in the lock, for the message a second run prints
@@ -255,8 +257,13 @@ func (l *Lock) heartbeat() {
 }
 
 // Release gives the lock up, and removes the state folder when nothing
-// but its deny files is left in it.
-func (l *Lock) Release(ctx context.Context) error {
+// but its deny files is left in it. Only its first call does anything.
+func (l *Lock) Release(ctx context.Context) (err error) {
+	l.once.Do(func() { err = l.release(ctx) })
+	return err
+}
+
+func (l *Lock) release(ctx context.Context) error {
 	close(l.stop)
 	<-l.done
 	select {
