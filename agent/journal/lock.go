@@ -126,8 +126,16 @@ func Acquire(ctx context.Context, s Site, command string, force bool) (*Lock, er
 	for attempt := 0; ; attempt++ {
 		err := l.create(ctx)
 		if err == nil {
+			ensureDenyFiles(ctx, s) // a run that ended meanwhile may have taken them
 			go l.heartbeat()
 			return l, nil
+		}
+		if errors.Is(err, fs.ErrNotExist) && attempt < 3 {
+			// The state folder went with a run that ended meanwhile.
+			if probe, err = openDir(ctx, s); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, err
@@ -177,13 +185,21 @@ func (l *Lock) create(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("take the lock %s: %w", l.dir, err)
 	}
-	if err := h.Rename(ctx, tmp, l.dir); err != nil {
+	// A rename that failed for a lock there may find it gone when it looks
+	// (a taker between moving the dead lock aside and making its own): it
+	// tries again.
+	for try := 0; ; try++ {
+		err := h.Rename(ctx, tmp, l.dir)
+		if err == nil {
+			return nil
+		}
 		if _, lerr := h.Lstat(ctx, l.dir); lerr == nil {
 			return fs.ErrExist
 		}
-		return fmt.Errorf("take the lock %s: %w", l.dir, err)
+		if try == 3 {
+			return fmt.Errorf("take the lock %s: %w", l.dir, err)
+		}
 	}
-	return nil
 }
 
 // takeOver claims the dead lock st (one taker alone succeeds: the others

@@ -129,6 +129,17 @@ func checkDir(ctx context.Context, s Site, fi fs.FileInfo, p hostProbe) error {
 // mode 0700 and the deny files; one made by an older wpfix gets the deny
 // files it lacks.
 func openDir(ctx context.Context, s Site) (hostProbe, error) {
+	// A run that ends removes the folder when it leaves nothing there:
+	// one starting meanwhile makes it again.
+	for try := 0; ; try++ {
+		p, err := openDirOnce(ctx, s)
+		if !errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrUnsafe) || try == 3 {
+			return p, err
+		}
+	}
+}
+
+func openDirOnce(ctx context.Context, s Site) (hostProbe, error) {
 	h, dir := s.Host, s.Dir()
 	fi, err := h.Lstat(ctx, dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -153,23 +164,33 @@ func openDir(ctx context.Context, s Site) (hostProbe, error) {
 	if err := checkDir(ctx, s, fi, p); err != nil {
 		return hostProbe{}, err
 	}
-	for _, name := range slices.Sorted(maps.Keys(DenyFiles)) {
-		f := path.Join(dir, name)
-		if _, err := h.Lstat(ctx, f); !errors.Is(err, fs.ErrNotExist) {
-			continue // there already (ours, or the admin's: left as it is)
-		}
-		if err := h.WriteFile(ctx, f, []byte(DenyFiles[name]), 0o644); err != nil {
-			return hostProbe{}, fmt.Errorf("write %s, which keeps the web server out of %s: %w", f, dir, err)
-		}
+	if err := ensureDenyFiles(ctx, s); err != nil {
+		return hostProbe{}, err
 	}
 	return p, nil
 }
 
+// ensureDenyFiles writes the deny files the state folder lacks; one there
+// (ours, or the admin's) is left as it is.
+func ensureDenyFiles(ctx context.Context, s Site) error {
+	h, dir := s.Host, s.Dir()
+	for _, name := range slices.Sorted(maps.Keys(DenyFiles)) {
+		f := path.Join(dir, name)
+		if _, err := h.Lstat(ctx, f); !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := h.WriteFile(ctx, f, []byte(DenyFiles[name]), 0o644); err != nil {
+			return fmt.Errorf("write %s, which keeps the web server out of %s: %w", f, dir, err)
+		}
+	}
+	return nil
+}
+
 // removeDirIfIdle removes the state folder when nothing but the deny
-// files and temporary files is left in it.
+// files is left in it. Temporary files are not swept here: they may be
+// another run's, starting.
 func removeDirIfIdle(ctx context.Context, s Site) error {
 	h, dir := s.Host, s.Dir()
-	removeTemps(ctx, h, dir)
 	list, err := h.ReadDir(ctx, dir)
 	if err != nil {
 		return nil // gone already, or not ours to list

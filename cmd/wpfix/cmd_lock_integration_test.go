@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,7 +51,7 @@ func deadPID(t *testing.T) int {
 }
 
 // plantDeadLock leaves in content the lock of a wpfix bisect on this
-// machine that was killed: its process is gone.
+// machine, run as the site's user, that was killed: its process is gone.
 func plantDeadLock(t *testing.T, content string, pid int) {
 	t.Helper()
 	lock := filepath.Join(content, journal.StateDir, "lock")
@@ -62,16 +63,37 @@ func plantDeadLock(t *testing.T, content string, pid int) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(lock, "owner"), b, 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(lock, "id.0123456789abcdef"), nil, 0o600))
+	// Left by a run as the site's user, who owns wp-content.
+	fi, err := os.Lstat(content)
+	require.NoError(t, err)
+	st := fi.Sys().(*syscall.Stat_t)
+	for _, p := range []string{"", "taken", "owner", "id.0123456789abcdef"} {
+		require.NoError(t, os.Lchown(filepath.Join(lock, p), int(st.Uid), int(st.Gid)))
+	}
 }
 
-// TestRestoreRaceStaleLock: two wpfix restore, run as root at once over
-// the lock a killed run left, twenty times over: exactly one restores
-// the site; the other is told the site is locked (exit 4), or, when it
-// came after the first had finished, finds nothing to restore. The site
-// is as before the bisect every time, with no copy of the dead lock left.
+// TestRestoreRaceStaleLock: two wpfix restore, run at once over the lock
+// a killed run left, twenty times over, as root on the site's folder and
+// ten times over SSH as the site's user: exactly one restores the site;
+// the other is told the site is locked (exit 4), or, when it came after
+// the first had finished, finds nothing to restore. The site is as before
+// the bisect every time, with no copy of the dead lock left.
 func TestRestoreRaceStaleLock(t *testing.T) {
 	requireRoot(t)
+	for _, transport := range []string{"local", "ssh"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			raceStaleLock(t, transport)
+		})
+	}
+}
+
+func raceStaleLock(t *testing.T, transport string) {
 	b := newBisectSite(t, wptest.Options{})
+	rounds, args := 20, []string{"restore", b.st.Root}
+	if transport == "ssh" {
+		rounds, args = 10, append([]string{"restore", b.target()}, b.flags...)
+	}
 	b.st.Break(t, wptest.BreakFatal)
 	before := b.state(t)
 	r := b.run(t, "bisect", "--json")
@@ -88,7 +110,7 @@ func TestRestoreRaceStaleLock(t *testing.T) {
 	}
 
 	raced := 0
-	for round := range 20 {
+	for round := range rounds {
 		if round > 0 {
 			require.NoError(t, os.RemoveAll(b.st.ContentDir))
 			out, err := exec.Command("cp", "-a", backup, b.st.ContentDir).CombinedOutput()
@@ -104,7 +126,7 @@ func TestRestoreRaceStaleLock(t *testing.T) {
 		results := make([]result, 2)
 		for i := range results {
 			wg.Go(func() {
-				cmd, stdout, stderr := startWpfix(t, b.home, "restore", b.st.Root)
+				cmd, stdout, stderr := startWpfix(t, b.home, args...)
 				cmd.Wait()
 				results[i] = result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
 			})
@@ -128,7 +150,7 @@ func TestRestoreRaceStaleLock(t *testing.T) {
 		b.assertAsBefore(t, before, "round %d: the site as before the bisect", round)
 		b.assertNoTrace(t, "round %d: no lock, no copy of the dead lock, no journal left", round)
 	}
-	t.Logf("%d of 20 rounds raced over the lock (the others ran one after the other)", raced)
+	t.Logf("%s: %d of %d rounds raced over the lock (the others ran one after the other)", transport, raced, rounds)
 	assert.Positive(t, raced, "the two restores met at the lock at least once")
 }
 
