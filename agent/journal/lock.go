@@ -123,7 +123,7 @@ func Acquire(ctx context.Context, s Site, command string, force bool) (*Lock, er
 	l := &Lock{site: s, dir: path.Join(s.Dir(), lockName), token: newToken(),
 		lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 	l.owner = lockOwner{Command: command, Machine: machine, PID: os.Getpid(), Since: time.Now().UTC(), Token: l.token}
-	for attempt := 0; ; attempt++ {
+	for attempt := 0; attempt < 8; attempt++ {
 		err := l.create(ctx)
 		if err == nil {
 			ensureDenyFiles(ctx, s) // a run that ended meanwhile may have taken them
@@ -163,6 +163,7 @@ func Acquire(ctx context.Context, s Site, command string, force bool) (*Lock, er
 			return nil, err
 		}
 	}
+	return nil, fmt.Errorf("%w (it changed hands at every look; try again)", ErrLocked)
 }
 
 // create builds a new lock beside its place and renames it there; the

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -262,6 +263,17 @@ func TestStateDirRefused(t *testing.T) {
 		l, err := journal.Acquire(ctx, s, "wpfix restore", false)
 		require.NoError(t, err, "a state folder of wp-content's owner is used")
 		require.NoError(t, l.Release(ctx))
+	})
+
+	t.Run("owner-fifo", func(t *testing.T) {
+		s, content := lockSite(t)
+		lock := filepath.Join(content, journal.StateDir, "lock")
+		require.NoError(t, os.MkdirAll(lock, 0o700))
+		require.NoError(t, syscall.Mkfifo(filepath.Join(lock, "owner"), 0o600))
+		_, err := journal.Acquire(ctx, s, "wpfix restore", false)
+		require.ErrorIs(t, err, journal.ErrUnsafe, "refused, not read (a FIFO would block)")
+		assert.Contains(t, err.Error(), "is not a file wpfix wrote")
+		assert.ErrorIs(t, journal.Check(ctx, s), journal.ErrUnsafe)
 	})
 
 	t.Run("lock-symlink", func(t *testing.T) {
