@@ -447,6 +447,16 @@ func (st lockState) locked() error {
 // one wpfix may use. It changes nothing on the site (it writes and removes
 // a probe file in the state folder, to read the host's clock).
 func Check(ctx context.Context, s Site) error {
+	// A run that ends meanwhile takes the folder, or sweeps the probe.
+	for try := 0; ; try++ {
+		err := checkOnce(ctx, s)
+		if !errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrUnsafe) || try == 2 {
+			return err
+		}
+	}
+}
+
+func checkOnce(ctx context.Context, s Site) error {
 	h := s.Host
 	fi, err := h.Lstat(ctx, s.Dir())
 	if errors.Is(err, fs.ErrNotExist) {
@@ -458,7 +468,7 @@ func Check(ctx context.Context, s Site) error {
 	if fi.Mode()&fs.ModeSymlink != 0 || !fi.IsDir() {
 		return checkDir(ctx, s, fi, hostProbe{uid: -1})
 	}
-	p, err := probeHost(ctx, h, s.Dir())
+	p, err := probeDir(ctx, s)
 	if err != nil {
 		return err
 	}

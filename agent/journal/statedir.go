@@ -86,6 +86,16 @@ func probeHost(ctx context.Context, h remote.Host, dir string) (hostProbe, error
 	return hostProbe{uid: uid, now: fi.ModTime()}, nil
 }
 
+// probeDir probes the host in the state folder (see probeHost); a folder
+// the user wpfix runs as cannot write in is ErrUnsafe.
+func probeDir(ctx context.Context, s Site) (hostProbe, error) {
+	p, err := probeHost(ctx, s.Host, s.Dir())
+	if errors.Is(err, fs.ErrPermission) {
+		return hostProbe{}, unsafeDir(s.Dir(), "cannot be written by the user wpfix runs as")
+	}
+	return p, err
+}
+
 // unsafeDir returns an ErrUnsafe error about the state folder dir.
 func unsafeDir(dir, why string) error {
 	return fmt.Errorf("%w: %s %s, so wpfix will not keep its lock, journal or quarantine there; nothing was changed (remove it if you did not make it)",
@@ -154,11 +164,8 @@ func openDirOnce(ctx context.Context, s Site) (hostProbe, error) {
 	if fi.Mode()&fs.ModeSymlink != 0 || !fi.IsDir() {
 		return hostProbe{}, checkDir(ctx, s, fi, hostProbe{uid: -1})
 	}
-	p, err := probeHost(ctx, h, dir)
+	p, err := probeDir(ctx, s)
 	if err != nil {
-		if errors.Is(err, fs.ErrPermission) {
-			return hostProbe{}, unsafeDir(dir, "cannot be written by the user wpfix runs as")
-		}
 		return hostProbe{}, err
 	}
 	if err := checkDir(ctx, s, fi, p); err != nil {
