@@ -30,12 +30,13 @@ func checkLock(ctx context.Context, s *Site) error {
 }
 
 // lockSite takes the site's lock for command (force: also one not provably
-// stale). The error is ErrLocked when another run holds it, and of kind
-// ErrUnreachable when the lock cannot be taken at all.
+// stale). The error is ErrLocked when another run holds it,
+// journal.ErrUnsafe when the state folder is one wpfix must not use, and of
+// kind ErrUnreachable when the lock cannot be taken at all.
 func lockSite(ctx context.Context, s *Site, command string, force bool) (*journal.Lock, error) {
 	l, err := journal.Acquire(ctx, s.journalSite(), command, force)
 	if err != nil {
-		if errors.Is(err, ErrLocked) {
+		if errors.Is(err, ErrLocked) || errors.Is(err, journal.ErrUnsafe) {
 			return nil, err
 		}
 		return nil, unreachable(err)
