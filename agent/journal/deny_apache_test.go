@@ -67,7 +67,7 @@ func TestDenyFilesApache(t *testing.T) {
 				out, err := exec.Command("chown", "-R", "nobody:nogroup", root).CombinedOutput()
 				require.NoError(t, err, "%s", out)
 			}
-			// The lock checks the folder (owned by wp-content's owner) and
+			// The lock checks the folder (owned by the docroot's owner) and
 			// writes the deny files into it, as a run would.
 			s := journal.Site{Host: remote.NewLocal(), ContentDir: content}
 			l, err := journal.Acquire(ctx, s, "wpfix bisect", false)

@@ -200,7 +200,7 @@ func TestStateDirFresh(t *testing.T) {
 
 // TestStateDirRefused: a state folder that is a symlink (to a root-owned
 // folder), a file, writable by others, or owned by a user who is neither
-// the one wpfix runs as nor wp-content's owner, is refused by Acquire and
+// the one wpfix runs as nor the docroot's owner, is refused by Acquire and
 // Check, saying what and why, and nothing is changed: not the folder, not
 // what a symlink points to.
 func TestStateDirRefused(t *testing.T) {
@@ -254,15 +254,27 @@ func TestStateDirRefused(t *testing.T) {
 		})
 	}
 
-	t.Run("content-owner", func(t *testing.T) {
+	t.Run("docroot-owner", func(t *testing.T) {
+		s, content := lockSite(t)
+		dir := filepath.Join(content, journal.StateDir)
+		require.NoError(t, os.Mkdir(dir, 0o700))
+		require.NoError(t, os.Lchown(dir, nobody, nobody))
+		require.NoError(t, os.Lchown(filepath.Dir(content), nobody, nobody))
+		l, err := journal.Acquire(ctx, s, "wpfix restore", false)
+		require.NoError(t, err, "a state folder of the docroot's owner is used")
+		require.NoError(t, l.Release(ctx))
+	})
+
+	t.Run("content-owner-only", func(t *testing.T) {
+		// wp-content is the site's to relocate: owning it is not enough
 		s, content := lockSite(t)
 		dir := filepath.Join(content, journal.StateDir)
 		require.NoError(t, os.Mkdir(dir, 0o700))
 		require.NoError(t, os.Lchown(dir, nobody, nobody))
 		require.NoError(t, os.Lchown(content, nobody, nobody))
-		l, err := journal.Acquire(ctx, s, "wpfix restore", false)
-		require.NoError(t, err, "a state folder of wp-content's owner is used")
-		require.NoError(t, l.Release(ctx))
+		_, err := journal.Acquire(ctx, s, "wpfix restore", false)
+		require.ErrorIs(t, err, journal.ErrUnsafe)
+		assert.Contains(t, err.Error(), "nor the owner of the docroot")
 	})
 
 	t.Run("owner-fifo", func(t *testing.T) {

@@ -123,15 +123,21 @@ func checkDir(ctx context.Context, s Site, fi fs.FileInfo, p hostProbe) error {
 	if uid == p.uid {
 		return nil
 	}
+	// the docroot's owner is the site's user: wp-content may be relocated
+	// by wp-config.php, the docroot is where the site is served from
+	root := s.Root
+	if root == "" {
+		root = path.Dir(s.ContentDir)
+	}
 	owner := -1
-	if cfi, err := s.Host.Stat(ctx, s.ContentDir); err == nil {
-		owner, _, _ = remote.Owner(cfi)
+	if rfi, err := s.Host.Stat(ctx, root); err == nil {
+		owner, _, _ = remote.Owner(rfi)
 	}
 	if uid == owner {
 		return nil
 	}
-	return unsafeDir(dir, fmt.Sprintf("is owned by uid %d, neither the user wpfix runs as (uid %d) nor the owner of %s (uid %d)",
-		uid, p.uid, s.ContentDir, owner))
+	return unsafeDir(dir, fmt.Sprintf("is owned by uid %d, neither the user wpfix runs as (uid %d) nor the owner of the docroot %s (uid %d)",
+		uid, p.uid, root, owner))
 }
 
 // openDir makes the site's state folder, or checks the one there (see
