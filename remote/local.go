@@ -193,7 +193,14 @@ func (l *Local) Mkdir(ctx context.Context, path string, perm fs.FileMode) error 
 		if err := os.Mkdir(path, perm); err != nil {
 			return err
 		}
-		return os.Chmod(path, perm)
+		// the mode through the new folder itself, never through a name
+		// someone may have swapped for a symlink meanwhile
+		f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return f.Chmod(perm)
 	})
 }
 
