@@ -39,8 +39,9 @@ wpfix would not have written for this site is refused whole before anything
 is changed (exit 2), naming the step and why; it is left for a person to read.
 
 A run that is still going holds the site's lock; a lock whose run is gone is
-taken over once it is stale (90 seconds without a heartbeat, or at once when
-that run was on this machine). --force takes it over in any case: use it only
+taken over once it is stale (90 seconds without a heartbeat by the host's
+clock, then watched for 30 seconds more, or at once when that run was on this
+machine). --force takes it over in any case: use it only
 when you know the other run is dead.`,
 		Args: exactArgs(1, "TARGET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
