@@ -330,7 +330,10 @@ func (j *Journal) record(ctx context.Context, st *Step, change func() error) err
 
 // Mkdir makes a directory, journaled.
 func (j *Journal) Mkdir(ctx context.Context, p, why string) error {
-	if _, err := j.site.Host.Stat(ctx, p); err == nil {
+	if err := j.noSymlinks(ctx, p); err != nil {
+		return err
+	}
+	if fi, err := j.site.Host.Lstat(ctx, p); err == nil && fi.IsDir() {
 		return nil
 	}
 	return j.record(ctx, &Step{Op: OpMkdir, Path: p, Why: why}, func() error {
@@ -366,6 +369,9 @@ func (j *Journal) PlaceHelper(ctx context.Context, h HelperFile) (*Step, error) 
 
 // Rename moves a file or folder, journaled.
 func (j *Journal) Rename(ctx context.Context, from, to, why string) (*Step, error) {
+	if err := j.noSymlinks(ctx, to); err != nil {
+		return nil, err
+	}
 	st := &Step{Op: OpRename, From: from, To: to, Why: why}
 	return st, j.record(ctx, st, func() error { return j.site.Host.Rename(ctx, from, to) })
 }
@@ -408,6 +414,9 @@ func (j *Journal) reverse(ctx context.Context, st *Step) error {
 	}
 	switch st.Op {
 	case OpRename:
+		if err := j.noSymlinks(ctx, t.to); err != nil {
+			return err
+		}
 		_, errTo := h.Lstat(ctx, t.to)
 		_, errFrom := h.Lstat(ctx, t.from)
 		switch {

@@ -17,7 +17,7 @@ import (
 
 // ErrUnsafe reports a state folder (or a file in it) wpfix refuses to use:
 // a symlink, not a folder, or owned by someone who is neither the user
-// wpfix runs as nor the owner of wp-content. Nothing is changed when it is
+// wpfix runs as nor the owner of the docroot. Nothing is changed when it is
 // returned.
 var ErrUnsafe = errors.New("refused")
 
