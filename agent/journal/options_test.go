@@ -222,3 +222,36 @@ func TestHeldKilledRun(t *testing.T) {
 	restore(t, s.site)
 	assert.Equal(t, before, s.opts.Values["active_plugins"])
 }
+
+// TestHoldThenKilled: a second run, killed half way, held the options as
+// the admin had left them when it started (with the first run's culprit
+// put back): restore writes that back, not the first run's snapshot.
+func TestHoldThenKilled(t *testing.T) {
+	ctx := t.Context()
+	s := newOptionSite(t, false)
+	j, err := journal.Open(ctx, s.site)
+	require.NoError(t, err)
+	s.quarantine(t, j, "a")
+	require.NoError(t, j.Release(ctx))
+	s.opts.Values["active_plugins"] = `a:1:{i:1;s:7:"b/b.php";}` // other deactivated, a dropped
+	j, err = journal.Read(ctx, s.site)
+	require.NoError(t, err)
+	_, err = j.Hold(ctx)
+	require.NoError(t, err)
+	s.quarantine(t, j, "b")
+	s.opts.Values["active_plugins"] = `a:0:{}` // WordPress, mid-run; then kill -9
+	restore(t, s.site)
+	assert.Equal(t, string(php.Serialize(php.ListOf("a/a.php", "b/b.php"))), s.opts.Values["active_plugins"])
+}
+
+// TestLeftUntrusted: a journal whose record of the options a run left
+// names an option wpfix never writes is refused whole.
+func TestLeftUntrusted(t *testing.T) {
+	ctx := t.Context()
+	s := newOptionSite(t, false)
+	file := filepath.Join(s.content, journal.StateDir, "journal")
+	require.NoError(t, os.WriteFile(file, []byte(`{"version":3,"snapshot":[],"ended":"2026-12-01T00:00:00Z","left":[{"name":"siteurl","value":"x","exists":true}],"steps":[]}`), 0o600))
+	_, err := journal.Read(ctx, s.site)
+	require.ErrorIs(t, err, journal.ErrUntrusted)
+	assert.Contains(t, err.Error(), `its record of the options a run left holds the option "siteurl"`)
+}
