@@ -157,6 +157,13 @@ func Bisect(ctx context.Context, s *Site, o BisectOptions) (rep *Report, err err
 	if !b.journal.Durable() {
 		rep.Notes = append(rep.Notes, journal.NotDurable)
 	}
+	// A culprit an earlier run left disabled: the options are the admin's
+	// since; this run holds them as they are, with that culprit put back.
+	notes, err := b.journal.Hold(ctx)
+	rep.Notes = append(rep.Notes, notes...)
+	if err != nil {
+		return nil, journalError(err)
+	}
 	defer func() {
 		if err != nil {
 			// Whatever went wrong, and also on Ctrl-C: put everything back,
@@ -329,7 +336,7 @@ func (b *bisection) search(ctx context.Context) error {
 				if err := ctx.Err(); err != nil {
 					return false, err
 				}
-				intact, err := b.journal.OptionsIntact(ctx, b.keptOptions(on))
+				intact, err := b.journal.OptionsIntact(ctx)
 				if err != nil {
 					return false, err
 				}
@@ -460,8 +467,9 @@ func without(n int, except []int) []int {
 }
 
 // finish leaves exactly the given candidates off (none with --keep-all),
-// restores everything else including the protected options, and records
-// the result.
+// restores everything else including the protected options, records the
+// result, and releases the options: what the admin changes from now on is
+// theirs, never overwritten by this run's snapshot.
 func (b *bisection) finish(ctx context.Context, off []int) error {
 	rep := b.report
 	if rep.Verdict == "" {
@@ -477,14 +485,10 @@ func (b *bisection) finish(ctx context.Context, off []int) error {
 	if err := b.apply(ctx, on); err != nil {
 		return err
 	}
-	keep := map[string]bool{}
 	for _, i := range off {
 		rep.LeftDisabled = append(rep.LeftDisabled, b.cands[i].Extension)
-		if b.cands[i].Kind == wp.KindTheme {
-			keep["template"], keep["stylesheet"], keep["current_theme"] = true, true, true
-		}
 	}
-	if err := b.journal.RestoreOptions(ctx, keep); err != nil {
+	if err := b.journal.RestoreOptions(ctx); err != nil {
 		return err
 	}
 	if b.flusher != nil {
@@ -492,6 +496,9 @@ func (b *bisection) finish(ctx context.Context, off []int) error {
 		if err := b.flusher.remove(ctx); err != nil {
 			return err
 		}
+	}
+	if err := b.journal.Release(ctx); err != nil {
+		return err
 	}
 	// No probe here: the search's last probe was of this very state (or,
 	// with --keep-all and not_extension, of the broken one put back).
@@ -506,8 +513,10 @@ func (b *bisection) restoreAll(ctx context.Context) error {
 }
 
 // apply turns candidates on and off to match on. Before each probe the
-// protected options are put back too: a visit to wp-admin in the meantime
-// makes WordPress drop the plugins it cannot find from active_plugins.
+// protected options are put back too, at what the run holds them at (the
+// snapshot, the theme's as a candidate turned off set them): a visit to
+// wp-admin in the meantime makes WordPress drop the plugins it cannot find
+// from active_plugins.
 func (b *bisection) apply(ctx context.Context, on []bool) error {
 	for i, c := range b.cands {
 		off := len(c.steps) > 0
@@ -525,25 +534,13 @@ func (b *bisection) apply(ctx context.Context, on []bool) error {
 			}
 		}
 	}
-	if err := b.journal.RestoreOptions(ctx, b.keptOptions(on)); err != nil {
+	if err := b.journal.RestoreOptions(ctx); err != nil {
 		return err
 	}
 	if b.flusher != nil {
 		b.flusher.flush(ctx)
 	}
 	return nil
-}
-
-// keptOptions are the options a configuration changes on purpose: the
-// theme's, while the theme is off.
-func (b *bisection) keptOptions(on []bool) map[string]bool {
-	keep := map[string]bool{}
-	for i, c := range b.cands {
-		if !on[i] && c.Kind == wp.KindTheme {
-			keep["template"], keep["stylesheet"], keep["current_theme"] = true, true, true
-		}
-	}
-	return keep
 }
 
 // disable turns one candidate off: a file or folder is moved into the

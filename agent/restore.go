@@ -21,7 +21,8 @@ type RestoreReport struct {
 
 // Restore undoes every change a wpfix run left on the site, after a normal
 // end (a culprit left disabled), a crash, kill -9 or a dropped connection,
-// from any machine. It is idempotent. force takes over a lock that is not
+// from any machine. It is idempotent. After a normal end it keeps what the
+// admin changed since in the options, and puts only the culprits back. force takes over a lock that is not
 // provably stale.
 //
 // The journal is checked whole before anything is undone (journal.Read):
@@ -97,11 +98,19 @@ func rerunSite(ctx context.Context, s *Site, j *journal.Journal) (string, *Probe
 }
 
 // restoreJournal undoes every pending step, newest first, writes the
-// option snapshot back and removes the journal. Each helper that kept its
-// token (the cache flusher) is asked once more to flush, at its URL
-// rebuilt from siteURL, through p; with p nil it is not asked. The notes
-// say when a flush did not happen.
+// option snapshot back and removes the journal. On a journal whose run
+// ended (culprits left disabled) the options are the admin's since: they
+// are first merged (journal.Merge), the culprits put back into what the
+// admin left and every other change kept, and that is what is written
+// back; a theme culprit comes back only if the admin has not switched
+// theme since. Each helper that kept its token (the cache flusher) is
+// asked once more to flush, at its URL rebuilt from siteURL, through p;
+// with p nil it is not asked. The notes say when a flush did not happen,
+// or what could not be merged.
 func restoreJournal(ctx context.Context, j *journal.Journal, siteURL string, p *Prober) (notes []string, err error) {
+	if notes, err = j.Merge(ctx); err != nil {
+		return notes, err
+	}
 	pending := j.Pending()
 	for i := len(pending) - 1; i >= 0; i-- {
 		if pending[i].Housekeeping() {
@@ -111,8 +120,8 @@ func restoreJournal(ctx context.Context, j *journal.Journal, siteURL string, p *
 			return nil, err
 		}
 	}
-	if err := j.RestoreOptions(ctx, nil); err != nil {
-		return nil, err
+	if err := j.RestoreOptions(ctx); err != nil {
+		return notes, err
 	}
 	// A persistent object cache must forget the values wpfix wrote.
 	for _, st := range pending {

@@ -33,7 +33,9 @@ const StateDir = ".wpfix"
 
 // ProtectedOptions are the options WordPress rewrites when plugin or theme
 // files vanish (validate_active_plugins, the theme fallback): they are
-// snapshotted before the first change and written back byte for byte.
+// snapshotted before the first change and held during a run, written back
+// byte for byte before every probe and at its end. After the run they are
+// the admin's again (see Journal.Release and Journal.Merge).
 var ProtectedOptions = []string{"active_plugins", "template", "stylesheet", "current_theme"}
 
 // NotDurable is the note a report shows when the host cannot sync the
@@ -112,16 +114,23 @@ type OptionSnapshot struct {
 }
 
 // Version is the journal format this wpfix writes. Version 2 gave a helper
-// file its own operation (OpHelper); a version 1 journal is read as well
-// (see legacyCreate). A journal of a later version is refused, never half
-// understood: restore it with the wpfix that wrote it.
-const Version = 2
+// file its own operation (OpHelper); version 3 records how a finished run
+// left the options (Ended, Left), which an older wpfix would ignore and so
+// write a stale snapshot over the admin's changes. Versions 1 and 2 are
+// read as well (see legacyCreate). A journal of a later version is
+// refused, never half understood: restore it with the wpfix that wrote it.
+const Version = 3
 
 type file struct {
-	Version  int              `json:"version"`
-	Started  time.Time        `json:"started"`
+	Version int       `json:"version"`
+	Started time.Time `json:"started"`
+	// Snapshot is what the protected options are held at during a run.
 	Snapshot []OptionSnapshot `json:"snapshot"`
-	Steps    []*Step          `json:"steps"`
+	// Ended, once a run has ended, is when; Left is then what the
+	// protected options held as it left them (see Journal.Release).
+	Ended time.Time        `json:"ended,omitzero"`
+	Left  []OptionSnapshot `json:"left,omitempty"`
+	Steps []*Step          `json:"steps"`
 }
 
 // Journal records every change wpfix makes to a site, on the site's host,
@@ -237,6 +246,11 @@ func (j *Journal) check() error {
 			return &untrustedError{j.path(), fmt.Sprintf("its snapshot holds the option %q, which is not one wpfix writes", o.Name)}
 		}
 	}
+	for _, o := range j.file.Left {
+		if !writable(o.Name, o.Network) {
+			return &untrustedError{j.path(), fmt.Sprintf("its record of the options a run left holds the option %q, which is not one wpfix writes", o.Name)}
+		}
+	}
 	for i, st := range j.file.Steps {
 		if st == nil {
 			return &untrustedError{j.path(), fmt.Sprintf("step %d is null", i+1)}
@@ -267,7 +281,7 @@ func Open(ctx context.Context, s Site) (*Journal, error) {
 	for _, name := range ProtectedOptions {
 		v, ok, err := s.Options.Option(ctx, name)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("snapshot option %s: %w", name, err)
 		}
 		j.file.Snapshot = append(j.file.Snapshot, OptionSnapshot{Name: name, Value: v, Exists: ok})
 	}
@@ -460,60 +474,46 @@ func (j *Journal) reverse(ctx context.Context, st *Step) error {
 	return fmt.Errorf("journal step %d: unknown operation %q", st.Seq, st.Op)
 }
 
-// changedOptions lists the snapshot's options, but those in keep, that no
-// longer hold their snapshot values: wpfix changed them, or WordPress did
-// (an admin's page load deactivating plugins whose files are gone).
-func (j *Journal) changedOptions(ctx context.Context, keep map[string]bool) ([]OptionSnapshot, error) {
+// changedOptions lists the options that no longer hold what the run holds
+// them at (see held): wpfix changed them, or WordPress did (an admin's
+// page load deactivating plugins whose files are gone).
+func (j *Journal) changedOptions(ctx context.Context) ([]OptionSnapshot, error) {
 	var changed []OptionSnapshot
-	for _, o := range j.file.Snapshot {
-		if keep[o.Name] {
-			continue
-		}
-		var cur string
-		var ok bool
-		var err error
-		if o.Network {
-			cur, ok, err = j.site.Options.SiteOption(ctx, o.Name)
-		} else {
-			cur, ok, err = j.site.Options.Option(ctx, o.Name)
-		}
+	for _, s := range j.file.Snapshot {
+		o := j.held(s)
+		cur, err := j.current(ctx, o)
 		if err != nil {
 			return nil, err
 		}
-		if ok != o.Exists || cur != o.Value {
+		if cur.Exists != o.Exists || cur.Value != o.Value {
 			changed = append(changed, o)
 		}
 	}
 	return changed, nil
 }
 
-// RestoreOptions writes the snapshot back, except the options named in
-// keep (which a fix left changed on purpose).
-func (j *Journal) RestoreOptions(ctx context.Context, keep map[string]bool) error {
-	changed, err := j.changedOptions(ctx, keep)
+// RestoreOptions puts the protected options back at what the run holds
+// them at: their snapshot values, but where a step still in effect set
+// one (the theme switched away from a culprit), that step's value. On a
+// journal a run has released, call Merge first: the snapshot is then the
+// admin's options with the culprits put back.
+func (j *Journal) RestoreOptions(ctx context.Context) error {
+	changed, err := j.changedOptions(ctx)
 	if err != nil {
 		return err
 	}
 	for _, o := range changed {
-		switch {
-		case o.Network:
-			err = j.site.Options.SetSiteOption(ctx, o.Name, o.Value)
-		case !o.Exists:
-			err = j.site.Options.DeleteOption(ctx, o.Name)
-		default:
-			err = j.site.Options.SetOption(ctx, o.Name, o.Value)
-		}
-		if err != nil {
-			return fmt.Errorf("restore option %s: %w", o.Name, err)
+		if err := j.write(ctx, o); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// OptionsIntact reports whether the snapshot's options, but those in keep,
-// still hold their snapshot values, as they did when the probe started.
-func (j *Journal) OptionsIntact(ctx context.Context, keep map[string]bool) (bool, error) {
-	changed, err := j.changedOptions(ctx, keep)
+// OptionsIntact reports whether the protected options still hold what the
+// run holds them at, as they did when the probe started.
+func (j *Journal) OptionsIntact(ctx context.Context) (bool, error) {
+	changed, err := j.changedOptions(ctx)
 	return len(changed) == 0, err
 }
 

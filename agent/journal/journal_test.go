@@ -89,7 +89,7 @@ func TestLegacyJournal(t *testing.T) {
 			require.NoError(t, j.Undo(ctx, pending[i]))
 		}
 	}
-	require.NoError(t, j.RestoreOptions(ctx, nil))
+	require.NoError(t, j.RestoreOptions(ctx))
 	require.NoError(t, j.Finish(ctx))
 
 	assert.DirExists(t, filepath.Join(content, "plugins", "slider-pro"))

@@ -1,6 +1,7 @@
 package journal_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,13 +28,13 @@ func TestJournalVersion(t *testing.T) {
 	file := filepath.Join(content, journal.StateDir, "journal")
 	b, err := os.ReadFile(file)
 	require.NoError(t, err)
-	assert.Contains(t, string(b), `"version": 2`)
+	assert.Contains(t, string(b), fmt.Sprintf(`"version": %d`, journal.Version))
 
-	later := strings.Replace(string(b), `"version": 2`, `"version": 3`, 1)
+	later := strings.Replace(string(b), fmt.Sprintf(`"version": %d`, journal.Version), fmt.Sprintf(`"version": %d`, journal.Version+1), 1)
 	require.NoError(t, os.WriteFile(file, []byte(later), 0o600))
 	_, err = journal.Read(ctx, s)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "format version 3 is newer than this wpfix's (2)")
+	assert.Contains(t, err.Error(), fmt.Sprintf("format version %d is newer than this wpfix's (%d)", journal.Version+1, journal.Version))
 	after, err := os.ReadFile(file)
 	require.NoError(t, err)
 	assert.Equal(t, later, string(after), "a journal refused is left as it is")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wpfix/wpfix/wp"
+	"github.com/wpfix/wpfix/wp/php"
 )
 
 // PHP bodies for extensions that break the site in real ways.
@@ -81,11 +82,22 @@ func (s *Stack) ActivatePlugins(t testing.TB, files ...string) {
 	s.SetOption(t, "active_plugins", active)
 }
 
-// ActivePlugins returns active_plugins.
+// ActivePlugins returns active_plugins in order, as WordPress reads it
+// with foreach: also when deactivate_plugins() has left gaps in its keys.
 func (s *Stack) ActivePlugins(t testing.TB) []string {
 	t.Helper()
-	var active []string
-	s.OptionValue(t, "active_plugins", &active)
+	raw, ok := s.Option(t, "active_plugins")
+	if !ok || raw == "" {
+		return nil
+	}
+	v, err := php.Unserialize([]byte(raw))
+	if err != nil {
+		t.Fatalf("wptest: active_plugins %q: %v", raw, err)
+	}
+	active, err := php.StringList(v)
+	if err != nil {
+		t.Fatalf("wptest: active_plugins %q: %v", raw, err)
+	}
 	return active
 }
 
