@@ -42,6 +42,16 @@ func newOptionSite(t *testing.T, network bool) *optionSite {
 }
 
 // quarantine turns the plugin off through the journal, as bisect does.
+// leftDisabled is a run that ended with plugin name left disabled: the
+// journal opened, the plugin quarantined, the options released.
+func (s *optionSite) leftDisabled(t *testing.T, name string) {
+	t.Helper()
+	j, err := journal.Open(t.Context(), s.site)
+	require.NoError(t, err)
+	s.quarantine(t, j, name)
+	require.NoError(t, j.Release(t.Context()))
+}
+
 func (s *optionSite) quarantine(t *testing.T, j *journal.Journal, name string) {
 	t.Helper()
 	ctx := t.Context()
@@ -125,12 +135,8 @@ func TestStaleSnapshotMerged(t *testing.T) {
 // TestMergeLeavesUntouched: an option the culprits' entries are all in is
 // left byte for byte, however the admin ordered it.
 func TestMergeLeavesUntouched(t *testing.T) {
-	ctx := t.Context()
 	s := newOptionSite(t, false)
-	j, err := journal.Open(ctx, s.site)
-	require.NoError(t, err)
-	s.quarantine(t, j, "a")
-	require.NoError(t, j.Release(ctx))
+	s.leftDisabled(t, "a")
 	admin := `a:2:{i:3;s:15:"other/other.php";i:7;s:7:"a/a.php";}`
 	s.opts.Values["active_plugins"] = admin
 	restore(t, s.site)
@@ -141,12 +147,8 @@ func TestMergeLeavesUntouched(t *testing.T) {
 // active_sitewide_plugins with its activation time; the admin's network
 // deactivation of other stays.
 func TestMergeNetwork(t *testing.T) {
-	ctx := t.Context()
 	s := newOptionSite(t, true)
-	j, err := journal.Open(ctx, s.site)
-	require.NoError(t, err)
-	s.quarantine(t, j, "a")
-	require.NoError(t, j.Release(ctx))
+	s.leftDisabled(t, "a")
 	s.opts.Network["active_sitewide_plugins"] = `a:0:{}`
 	restore(t, s.site)
 	assert.Equal(t, `a:1:{s:7:"a/a.php";i:1700000000;}`, s.opts.Network["active_sitewide_plugins"])
@@ -195,12 +197,8 @@ func TestMergeTheme(t *testing.T) {
 // TestMergeNotAnArray: an active_plugins that is not a PHP array is left
 // as it is, and the note says the culprit was not put back.
 func TestMergeNotAnArray(t *testing.T) {
-	ctx := t.Context()
 	s := newOptionSite(t, false)
-	j, err := journal.Open(ctx, s.site)
-	require.NoError(t, err)
-	s.quarantine(t, j, "a")
-	require.NoError(t, j.Release(ctx))
+	s.leftDisabled(t, "a")
 	s.opts.Values["active_plugins"] = "garbage"
 	notes := restore(t, s.site)
 	assert.Equal(t, "garbage", s.opts.Values["active_plugins"])
@@ -229,12 +227,9 @@ func TestHeldKilledRun(t *testing.T) {
 func TestHoldThenKilled(t *testing.T) {
 	ctx := t.Context()
 	s := newOptionSite(t, false)
-	j, err := journal.Open(ctx, s.site)
-	require.NoError(t, err)
-	s.quarantine(t, j, "a")
-	require.NoError(t, j.Release(ctx))
+	s.leftDisabled(t, "a")
 	s.opts.Values["active_plugins"] = `a:1:{i:1;s:7:"b/b.php";}` // other deactivated, a dropped
-	j, err = journal.Read(ctx, s.site)
+	j, err := journal.Read(ctx, s.site)
 	require.NoError(t, err)
 	_, err = j.Hold(ctx)
 	require.NoError(t, err)
