@@ -64,10 +64,12 @@ func Acquire(ctx context.Context, s Site, command string, force bool) (*Lock, er
 	}
 	machine, _ := os.Hostname()
 	b, _ := json.Marshal(lockOwner{Command: command, Machine: machine, PID: os.Getpid(), Since: time.Now().UTC()})
-	if err := h.WriteFile(ctx, owner, b, 0o600); err != nil {
+	if err := h.WriteFile(ctx, owner, b, 0o600); err != nil && !noSpace(ctx, h, dir, err) {
 		h.Remove(ctx, l.dir)
 		return nil, fmt.Errorf("take the lock %s: %w", l.dir, err)
 	}
+	// With the disk full the folder alone holds the lock, and the heartbeat
+	// writes its owner once there is space: a restore must still run.
 	go func() {
 		defer close(l.done)
 		t := time.NewTicker(lockHeartbeat)

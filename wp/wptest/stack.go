@@ -71,6 +71,11 @@ type Options struct {
 	// PoolSettings are more lines for the php-fpm pool's section, such as
 	// "php_admin_value[memory_limit] = 64M".
 	PoolSettings []string
+	// ContentTmpfs, when not 0, gives wp-content a filesystem of its own:
+	// a tmpfs of this many bytes (WordPress's own wp-content takes some
+	// 10 MB), which a test fills with FillDisk (a disk that fills mid-run).
+	// It needs root; without, the test is skipped.
+	ContentTmpfs int64
 }
 
 // Stack is a running WordPress site. Its fields are read-only.
@@ -193,6 +198,9 @@ func NewStack(t testing.TB, opts Options) *Stack {
 	}
 
 	runUser, runGroup := s.resolveOwner(t)
+	if opts.ContentTmpfs > 0 {
+		MountTmpfs(t, s.ContentDir, opts.ContentTmpfs)
+	}
 	s.startMariaDB(t, bin, dbPort)
 	if err := copyTree(WordPressSource, s.Root); err != nil {
 		t.Fatalf("wptest: copy WordPress: %v", err)
