@@ -15,8 +15,12 @@ type RestoreReport struct {
 	Undone   int    `json:"undone"`
 	Restored bool   `json:"restored"`
 	// Notes say what could not be done besides, and why (the object cache
-	// not told to forget the options written back).
+	// not told to forget the options written back, the disk full).
 	Notes []string `json:"notes,omitempty"`
+	// DiskFull: the disk that holds wp-content was full while the changes
+	// were undone, so the journal could not be written (the notes say what
+	// that left).
+	DiskFull bool `json:"disk_full,omitempty"`
 }
 
 // Restore undoes every change a wpfix run left on the site, after a normal
@@ -49,6 +53,7 @@ func Restore(ctx context.Context, s *Site, force bool) (_ *RestoreReport, err er
 	}
 	notes, err := restoreJournal(ctx, j, siteURL, p)
 	rep.Notes = append(rep.Notes, notes...)
+	rep.DiskFull = j.Full() != nil
 	if err != nil {
 		return nil, err
 	}
@@ -97,11 +102,20 @@ func rerunSite(ctx context.Context, s *Site, j *journal.Journal) (string, *Probe
 }
 
 // restoreJournal undoes every pending step, newest first, writes the
-// option snapshot back and removes the journal. Each helper that kept its
+// option snapshot back and removes the journal, also with the disk full
+// (Journal.Undo), and then says so in a note. Each helper that kept its
 // token (the cache flusher) is asked once more to flush, at its URL
 // rebuilt from siteURL, through p; with p nil it is not asked. The notes
 // say when a flush did not happen.
 func restoreJournal(ctx context.Context, j *journal.Journal, siteURL string, p *Prober) (notes []string, err error) {
+	defer func() {
+		// Undo went on with the disk full: say so, in the error if any.
+		if note := diskFullNote(ctx, j); note != "" && err != nil {
+			err = fmt.Errorf("%w; %s", err, note)
+		} else if note != "" {
+			notes = append(notes, note)
+		}
+	}()
 	pending := j.Pending()
 	for i := len(pending) - 1; i >= 0; i-- {
 		if pending[i].Housekeeping() {
@@ -133,4 +147,29 @@ func restoreJournal(ctx context.Context, j *journal.Journal, siteURL string, p *
 		}
 	}
 	return notes, j.Finish(ctx)
+}
+
+// diskFullNote says what a full disk did to the steps just undone: nothing
+// when the disk never was full for them, or when the journal marks them
+// all after all (Journal.Save, tried here once more). Undo goes on with the
+// disk full, since renames and removals need no space, so the note says
+// every change is back, and whether the journal still holds steps it
+// could not mark.
+func diskFullNote(ctx context.Context, j *journal.Journal) string {
+	if j.Full() == nil {
+		return ""
+	}
+	err := j.Save(ctx)
+	switch {
+	case j.Removed():
+		return "the disk is full: the journal could not be written while the changes were undone, but every one was put back and the journal removed; free some space, the site needs it too"
+	case err == nil:
+		return ""
+	}
+	n := j.Unsaved()
+	steps := "steps were"
+	if n == 1 {
+		steps = "step was"
+	}
+	return fmt.Sprintf("the disk is full: %d %s undone but could not be marked in the journal; run wpfix restore again when there is space — it will find them done", n, steps)
 }
