@@ -149,12 +149,12 @@ func restoreJournal(ctx context.Context, j *journal.Journal, siteURL string, p *
 	return notes, j.Finish(ctx)
 }
 
-// diskFullNote says what a full disk did to the steps just undone: nothing
-// when the disk never was full for them, or when the journal marks them
-// all after all (Journal.Save, tried here once more). Undo goes on with the
-// disk full, since renames and removals need no space, so the note says
-// every change is back, and whether the journal still holds steps it
-// could not mark.
+// diskFullNote says what a full disk did to the steps just undone (Undo
+// goes on with the disk full, since renames and removals need no space):
+// nothing when the disk never was full for them, or when the journal marks
+// them all after all (Journal.Save, tried here once more); else that the
+// journal is removed with every change back, or how many steps it still
+// holds that are done but not marked so.
 func diskFullNote(ctx context.Context, j *journal.Journal) string {
 	if j.Full() == nil {
 		return ""
@@ -167,9 +167,9 @@ func diskFullNote(ctx context.Context, j *journal.Journal) string {
 		return ""
 	}
 	n := j.Unsaved()
-	steps := "steps were"
+	steps, them := "steps were", "them"
 	if n == 1 {
-		steps = "step was"
+		steps, them = "step was", "it"
 	}
-	return fmt.Sprintf("the disk is full: %d %s undone but could not be marked in the journal; run wpfix restore again when there is space — it will find them done", n, steps)
+	return fmt.Sprintf("the disk is full: %d %s undone but could not be marked in the journal; run wpfix restore again when there is space — it will find %s done", n, steps, them)
 }
