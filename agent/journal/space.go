@@ -15,11 +15,11 @@ import (
 
 // ErrNoSpace marks a write of the journal (or of the lock's owner file)
 // that failed for lack of space on the disk that holds wp-content: ENOSPC
-// or EDQUOT, or over SFTP, which has no code for either, the generic
-// failure on a disk that df finds full. A full disk stops every new change,
-// since none is made before it is journaled, but not undoing: renames and
-// removals need no space, and reversal is idempotent, so Undo goes on
-// without the journal (see Journal.Unsaved).
+// or EDQUOT, or over SFTP, which has no code for either, its generic
+// failure (see noSpace). A full disk stops every new change, since none is
+// made before it is journaled, but not undoing: renames and removals need
+// no space, and reversal is idempotent, so Undo goes on without the
+// journal (see Journal.Unsaved).
 var ErrNoSpace = errors.New("the disk that holds the journal is full")
 
 // lowSpace is the free space under which df's answer confirms that an
@@ -28,35 +28,53 @@ var ErrNoSpace = errors.New("the disk that holds the journal is full")
 // before root's own writes fail.
 const lowSpace = 1 << 20
 
-// noSpace reports whether err, from writing a file in dir on h, was for
-// lack of space (see ErrNoSpace). OpenSSH's sftp-server answers ENOSPC and
-// EDQUOT with SSH_FX_FAILURE, which means anything; df then decides, and
-// when df cannot be run either the failure is taken for lack of space:
-// all a wrong guess costs is a step undone without its mark in the
-// journal, which the next restore finds done.
-func noSpace(ctx context.Context, h remote.Host, dir string, err error) bool {
-	if errors.Is(err, ErrNoSpace) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return true
-	}
+// noSpaceError is an ErrNoSpace saying why it is taken for one.
+type noSpaceError struct {
+	why string
+	err error
+}
+
+func (e *noSpaceError) Error() string        { return e.why + ": " + e.err.Error() }
+func (e *noSpaceError) Unwrap() error        { return e.err }
+func (e *noSpaceError) Is(target error) bool { return target == ErrNoSpace }
+
+// spaceError is err, from writing a file in dir on h, marked ErrNoSpace
+// when it may be for lack of space, saying why. OpenSSH's sftp-server
+// answers ENOSPC and EDQUOT with SSH_FX_FAILURE, which may mean anything;
+// df then tells a full disk, and when it finds space (or cannot be run)
+// the failure is still taken for lack of space, a quota's most likely:
+// all that costs when wrong is a step undone without its mark in the
+// journal, which the next restore finds done, while a site left stripped
+// of its plugins is what a quota full on a shared host would otherwise
+// cost.
+func spaceError(ctx context.Context, h remote.Host, dir string, err error) error {
 	var st *sftp.StatusError
-	if !errors.As(err, &st) || st.FxCode() != sftp.ErrSSHFxFailure {
-		return false
+	switch {
+	case err == nil || errors.Is(err, ErrNoSpace):
+		return err
+	case errors.Is(err, syscall.ENOSPC):
+		return &noSpaceError{ErrNoSpace.Error(), err}
+	case errors.Is(err, syscall.EDQUOT):
+		return &noSpaceError{"the disk quota of the user that writes the journal is full", err}
+	case !errors.As(err, &st) || st.FxCode() != sftp.ErrSSHFxFailure:
+		return err
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	d, derr := sysinfo.DiskSpace(dctx, h, dir)
-	if derr != nil {
-		return true
+	switch {
+	case derr != nil:
+		return &noSpaceError{"the host's SFTP server could not write the journal and says no more (SSH_FX_FAILURE; df could not be run): taken for a full disk or quota", err}
+	case d.Avail < lowSpace || (d.Inodes > 0 && d.InodesFree == 0):
+		return &noSpaceError{ErrNoSpace.Error(), err}
 	}
-	return d.Avail < lowSpace || (d.Inodes > 0 && d.InodesFree == 0)
+	return &noSpaceError{fmt.Sprintf("the host's SFTP server could not write the journal and says no more (SSH_FX_FAILURE), and df finds %d KiB free: taken for a full disk quota", d.Avail>>10), err}
 }
 
-// spaceError is err marked ErrNoSpace when it was for lack of space.
-func spaceError(ctx context.Context, h remote.Host, dir string, err error) error {
-	if err == nil || errors.Is(err, ErrNoSpace) || !noSpace(ctx, h, dir, err) {
-		return err
-	}
-	return fmt.Errorf("%w: %w", ErrNoSpace, err)
+// noSpace reports whether err, from writing a file in dir on h, may be
+// for lack of space (see spaceError).
+func noSpace(ctx context.Context, h remote.Host, dir string, err error) bool {
+	return errors.Is(spaceError(ctx, h, dir, err), ErrNoSpace)
 }
 
 // Unsaved is how many steps Undo reversed with the disk full whose Undone
