@@ -572,7 +572,9 @@ func (j *Journal) HelperPath(st *Step) (string, error) {
 
 // Finish removes the journal when no change is left in effect: helper
 // files first, then the folders made. A journal with changes left (a
-// culprit kept disabled) stays, for restore.
+// culprit kept disabled) stays, for restore. It needs no space: with the
+// disk full it ends as well (see Undo), and Removed then says the marks
+// Undo could not save no longer matter.
 func (j *Journal) Finish(ctx context.Context) error {
 	for _, st := range j.file.Steps {
 		if st.State != Undone && !st.Housekeeping() {

@@ -16,7 +16,7 @@ import (
 // ErrNoSpace marks a write of the journal (or of the lock's owner file)
 // that failed for lack of space on the disk that holds wp-content: ENOSPC
 // or EDQUOT, or over SFTP, which has no code for either, its generic
-// failure (see noSpace). A full disk stops every new change, since none is
+// failure (see spaceError). A full disk stops every new change, since none is
 // made before it is journaled, but not undoing: renames and removals need
 // no space, and reversal is idempotent, so Undo goes on without the
 // journal (see Journal.Unsaved).
