@@ -171,13 +171,21 @@ func Bisect(ctx context.Context, s *Site, o BisectOptions) (rep *Report, err err
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 			defer cancel()
 			rerr := b.restoreAll(rctx)
+			full := ""
+			if rerr == nil {
+				// The report is not printed on an error: the disk's state
+				// goes into the error (the note, already in rerr otherwise).
+				if note := diskFullNote(rctx, b.journal); note != "" {
+					full = " (" + note + ")"
+				}
+			}
 			switch {
 			case rerr != nil:
 				err = errors.Join(err, fmt.Errorf("restore after the error failed, run wpfix restore: %w", rerr))
 			case ctx.Err() != nil:
-				err = fmt.Errorf("interrupted; every change was put back: %w", ctx.Err())
+				err = fmt.Errorf("interrupted; every change was put back%s: %w", full, ctx.Err())
 			default:
-				err = fmt.Errorf("%w; every change was put back", err)
+				err = fmt.Errorf("%w; every change was put back%s", err, full)
 			}
 		}
 	}()
@@ -497,12 +505,23 @@ func (b *bisection) finish(ctx context.Context, off []int) error {
 			return err
 		}
 	}
-	if err := b.journal.Release(ctx); err != nil {
+	if err := b.journal.Release(ctx); errors.Is(err, journal.ErrNoSpace) {
+		// The culprit stays off; only the record of how the run left the
+		// options is missing, so a later restore holds them as a killed
+		// run's: it writes this run's snapshot back whole.
+		rep.Notes = append(rep.Notes, "the disk is full: how this run left the options could not be recorded, so a later wpfix restore will write back the options as they were before it, undoing plugin changes made since")
+	} else if err != nil {
 		return err
 	}
 	// No probe here: the search's last probe was of this very state (or,
 	// with --keep-all and not_extension, of the broken one put back).
-	return b.journal.Finish(ctx)
+	if err := b.journal.Finish(ctx); err != nil {
+		return err
+	}
+	if note := diskFullNote(ctx, b.journal); note != "" {
+		rep.Notes = append(rep.Notes, note)
+	}
+	return nil
 }
 
 // restoreAll turns every candidate back on and restores the options.

@@ -15,8 +15,12 @@ type RestoreReport struct {
 	Undone   int    `json:"undone"`
 	Restored bool   `json:"restored"`
 	// Notes say what could not be done besides, and why (the object cache
-	// not told to forget the options written back).
+	// not told to forget the options written back, the disk full).
 	Notes []string `json:"notes,omitempty"`
+	// DiskFull: the disk that holds wp-content was full while the changes
+	// were undone, so the journal could not be written (the notes say what
+	// that left).
+	DiskFull bool `json:"disk_full,omitempty"`
 }
 
 // Restore undoes every change a wpfix run left on the site, after a normal
@@ -50,6 +54,7 @@ func Restore(ctx context.Context, s *Site, force bool) (_ *RestoreReport, err er
 	}
 	notes, err := restoreJournal(ctx, j, siteURL, p)
 	rep.Notes = append(rep.Notes, notes...)
+	rep.DiskFull = j.Full() != nil
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +103,8 @@ func rerunSite(ctx context.Context, s *Site, j *journal.Journal) (string, *Probe
 }
 
 // restoreJournal undoes every pending step, newest first, writes the
-// option snapshot back and removes the journal. On a journal whose run
+// option snapshot back and removes the journal, also with the disk full
+// (Journal.Undo), and then says so in a note. On a journal whose run
 // ended (culprits left disabled) the options are the admin's since: they
 // are first merged (journal.Merge), the culprits put back into what the
 // admin left and every other change kept, and that is what is written
@@ -108,6 +114,14 @@ func rerunSite(ctx context.Context, s *Site, j *journal.Journal) (string, *Probe
 // with p nil it is not asked. The notes say when a flush did not happen,
 // or what could not be merged.
 func restoreJournal(ctx context.Context, j *journal.Journal, siteURL string, p *Prober) (notes []string, err error) {
+	defer func() {
+		// Undo went on with the disk full: say so, in the error if any.
+		if note := diskFullNote(ctx, j); note != "" && err != nil {
+			err = fmt.Errorf("%w; %s", err, note)
+		} else if note != "" {
+			notes = append(notes, note)
+		}
+	}()
 	if notes, err = j.Merge(ctx); err != nil {
 		return notes, err
 	}
@@ -142,4 +156,29 @@ func restoreJournal(ctx context.Context, j *journal.Journal, siteURL string, p *
 		}
 	}
 	return notes, j.Finish(ctx)
+}
+
+// diskFullNote says what a full disk did to the steps just undone (Undo
+// goes on with the disk full, since renames and removals need no space):
+// nothing when the disk never was full for them, or when the journal marks
+// them all after all (Journal.Save, tried here once more); else that the
+// journal is removed with every change back, or how many steps it still
+// holds that are done but not marked so.
+func diskFullNote(ctx context.Context, j *journal.Journal) string {
+	if j.Full() == nil {
+		return ""
+	}
+	err := j.Save(ctx)
+	switch {
+	case j.Removed():
+		return "the disk is full: the journal could not be written while the changes were undone, but every one was put back and the journal removed; free some space, the site needs it too"
+	case err == nil:
+		return ""
+	}
+	n := j.Unsaved()
+	steps, them := "steps were", "them"
+	if n == 1 {
+		steps, them = "step was", "it"
+	}
+	return fmt.Sprintf("the disk is full: %d %s undone but could not be marked in the journal; run wpfix restore again when there is space — it will find %s done", n, steps, them)
 }

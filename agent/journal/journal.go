@@ -140,6 +140,12 @@ type Journal struct {
 	site    Site
 	file    file
 	durable bool
+	// unsaved counts the steps undone whose mark is not yet on disk, and
+	// full is the error that kept it off (see Unsaved).
+	unsaved int
+	full    error
+	// removed: Finish removed the journal.
+	removed bool
 }
 
 // newJournal asks the host whether it can sync, once, and warns when not.
@@ -294,15 +300,18 @@ func Open(ctx context.Context, s Site) (*Journal, error) {
 	return j, nil
 }
 
-// save writes the journal atomically and durably.
+// save writes the journal atomically and durably, every step's state as
+// it is in memory: it also marks the steps undone while the disk was full.
+// An error for lack of space is ErrNoSpace.
 func (j *Journal) save(ctx context.Context) error {
 	b, err := json.MarshalIndent(j.file, "", " ")
 	if err != nil {
 		return err
 	}
 	if err := j.site.Host.WriteFile(ctx, j.path(), append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("write the journal (no change is made without it): %w", err)
+		return fmt.Errorf("write the journal (no change is made without it): %w", spaceError(ctx, j.site.Host, j.site.Dir(), err))
 	}
+	j.unsaved = 0
 	return nil
 }
 
@@ -401,20 +410,36 @@ func (j *Journal) SetOption(ctx context.Context, name, value, why string) (*Step
 }
 
 // Undo reverses one step, journaled: Undoing is saved before the change
-// and Undone after.
+// and Undone after. Reversal is idempotent (reverse looks at the site), so
+// a full disk does not stop it: when a save fails for lack of space
+// (ErrNoSpace) the step is reversed all the same and marked Undone in
+// memory only, counted by Unsaved until a later save writes the mark.
+// Any other failure to save stops before the change.
 func (j *Journal) Undo(ctx context.Context, st *Step) error {
 	if st.State == Undone {
 		return nil
 	}
+	was := st.State
 	st.State = Undoing
 	if err := j.save(ctx); err != nil {
-		return err
+		if !errors.Is(err, ErrNoSpace) {
+			st.State = was
+			return err
+		}
+		j.full = err
 	}
 	if err := j.reverse(ctx, st); err != nil {
 		return err
 	}
 	st.State = Undone
-	return j.save(ctx)
+	if err := j.save(ctx); err != nil {
+		if !errors.Is(err, ErrNoSpace) {
+			return err
+		}
+		j.full = err
+		j.unsaved++
+	}
+	return nil
 }
 
 // reverse puts back what a step changed, looking at the site rather than
@@ -556,7 +581,9 @@ func (j *Journal) HelperPath(st *Step) (string, error) {
 
 // Finish removes the journal when no change is left in effect: helper
 // files first, then the folders made. A journal with changes left (a
-// culprit kept disabled) stays, for restore.
+// culprit kept disabled) stays, for restore. It needs no space: with the
+// disk full it ends as well (see Undo), and Removed then says the marks
+// Undo could not save no longer matter.
 func (j *Journal) Finish(ctx context.Context) error {
 	for _, st := range j.file.Steps {
 		if st.State != Undone && !st.Housekeeping() {
@@ -576,6 +603,7 @@ func (j *Journal) Finish(ctx context.Context) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		err = nil
 	}
+	j.removed = err == nil
 	removeTempsOf(ctx, j.site.Host, j.site.Dir(), func(name string) bool { return strings.HasPrefix(name, ".journal.wpfix-tmp-") })
 	return err
 }

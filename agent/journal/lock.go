@@ -176,6 +176,12 @@ func (l *Lock) create(ctx context.Context) error {
 	err := h.Mkdir(ctx, tmp, 0o700)
 	if err == nil {
 		err = h.WriteFile(ctx, path.Join(tmp, ownerName), b, 0o600)
+		if err != nil && noSpace(ctx, h, l.site.Dir(), err) {
+			// The disk is full: the lock holds without its owner file,
+			// which the heartbeat writes once there is space, so that a
+			// restore still runs (it needs no space, see Journal.Undo).
+			err = nil
+		}
 	}
 	if err == nil {
 		err = h.WriteFile(ctx, path.Join(tmp, idPrefix+l.token), nil, 0o600)

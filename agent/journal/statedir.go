@@ -192,7 +192,7 @@ func ensureDenyFiles(ctx context.Context, s Site) error {
 		if _, err := h.Lstat(ctx, f); !errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		if err := h.WriteFile(ctx, f, []byte(DenyFiles[name]), 0o644); err != nil {
+		if err := h.WriteFile(ctx, f, []byte(DenyFiles[name]), 0o644); err != nil && !noSpace(ctx, h, dir, err) {
 			return fmt.Errorf("write %s, which keeps the web server out of %s: %w", f, dir, err)
 		}
 	}

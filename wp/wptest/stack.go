@@ -55,6 +55,11 @@ type Options struct {
 	Owner string
 	// TablePrefix is WordPress's $table_prefix (default "wp_").
 	TablePrefix string
+	// ContentTmpfs, when not 0, gives wp-content a filesystem of its own:
+	// a tmpfs of this many bytes (WordPress's own wp-content takes some
+	// 10 MB), which a test fills with FillDisk (a disk that fills mid-run).
+	// It needs root; without, the test is skipped.
+	ContentTmpfs int64
 	// Opcache turns PHP's opcache on under php-fpm with
 	// opcache.validate_timestamps=0, as tuned production hosts run it: a
 	// script once compiled is never looked at on disk again.
@@ -198,6 +203,9 @@ func NewStack(t testing.TB, opts Options) *Stack {
 	}
 
 	runUser, runGroup := s.resolveOwner(t)
+	if opts.ContentTmpfs > 0 {
+		MountTmpfs(t, s.ContentDir, opts.ContentTmpfs)
+	}
 	s.startMariaDB(t, bin, dbPort)
 	if err := copyTree(WordPressSource, s.Root); err != nil {
 		t.Fatalf("wptest: copy WordPress: %v", err)
