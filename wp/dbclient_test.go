@@ -216,6 +216,11 @@ func TestClientOptionFileSwept(t *testing.T) {
 	var pids []int
 	require.Eventually(t, func() bool { pids = holders(t, f); return len(pids) == 2 }, 10*time.Second, 20*time.Millisecond,
 		"the client holding %s and its shell", f)
+	// Stopped first, so that the hang-up the dropped connection sends
+	// stays pending (the shell would remove the file on it) until kill -9.
+	for _, pid := range pids {
+		require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP), "kill -STOP %d", pid)
+	}
 	require.NoError(t, h.Close(), "the connection drops: wpfix cannot remove the file")
 	<-done
 	for _, pid := range pids {
