@@ -258,5 +258,7 @@ type asError struct {
 	as  string
 }
 
-func (e *asError) Error() string { return e.err.Error() + " (wpfix acts as " + e.as + ", who owns the site)" }
+func (e *asError) Error() string {
+	return e.err.Error() + " (wpfix acts as " + e.as + ", who owns the site)"
+}
 func (e *asError) Unwrap() error { return e.err }
