@@ -259,6 +259,6 @@ type asError struct {
 }
 
 func (e *asError) Error() string {
-	return e.err.Error() + " (wpfix acts as " + e.as + ", who owns the site)"
+	return e.err.Error() + " (wpfix acts as " + e.as + ", who owns the site; --as-root acts as root)"
 }
 func (e *asError) Unwrap() error { return e.err }
