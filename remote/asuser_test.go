@@ -106,3 +106,17 @@ func TestAsUserRefused(t *testing.T) {
 	assert.ErrorIs(t, err, remote.ErrCannotSwitch)
 	assert.ErrorContains(t, err, "not root")
 }
+
+// TestAsUserNoServer: a host without sftp-server cannot act as the owner,
+// and the error says what to install.
+func TestAsUserNoServer(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: as another user AsUser stops at that")
+	}
+	remote.SetSFTPServers(t, []string{filepath.Join(t.TempDir(), "sftp-server")})
+	_, uid, gid := sshtest.SiteUser(t)
+	_, err := remote.AsUser(context.Background(), remote.NewLocal(), remote.User{UID: uid, GID: gid}, []string{t.TempDir()})
+	assert.ErrorIs(t, err, remote.ErrCannotSwitch)
+	assert.ErrorContains(t, err, "has no sftp-server")
+	assert.ErrorContains(t, err, "openssh-sftp-server")
+}
