@@ -5,7 +5,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -119,4 +121,29 @@ func TestAsUserNoServer(t *testing.T) {
 	assert.ErrorIs(t, err, remote.ErrCannotSwitch)
 	assert.ErrorContains(t, err, "has no sftp-server")
 	assert.ErrorContains(t, err, "openssh-sftp-server")
+}
+
+// TestLocalReadFIFO: a FIFO where a file was (a swap after a check) reads
+// as empty at once, with no writer, instead of blocking the run.
+func TestLocalReadFIFO(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "journal")
+	require.NoError(t, syscall.Mkfifo(p, 0o600))
+	h := remote.NewLocal()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b, err := h.ReadHead(ctx, p, 1<<20)
+		assert.NoError(t, err)
+		assert.Empty(t, b)
+		b, err = h.ReadFile(ctx, p)
+		assert.NoError(t, err)
+		assert.Empty(t, b)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t.Fatal("reading a FIFO blocked")
+	}
 }
