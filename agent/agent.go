@@ -48,6 +48,10 @@ type Options struct {
 	// Site.DB is then nil and Site.DBErr says why (wpfix diagnose reports
 	// a database that is down rather than stopping at it).
 	DBOptional bool
+	// AsRoot makes the changes to a site that belongs to another user as
+	// root, when wpfix runs as root; by default they are made as the
+	// site's owner (see actAsOwner).
+	AsRoot bool
 }
 
 // Site is an opened site: its host, its install and its database.
@@ -83,6 +87,8 @@ func Open(ctx context.Context, target string, o Options) (*Site, error) {
 		}
 		return nil, unreachable(err)
 	}
+	actAsOwner(ctx, s, o)
+	h = s.Host
 	if s.DB, err = s.WP.OpenDB(ctx); err != nil {
 		if o.DBOptional && !errors.Is(err, wp.ErrUnresolved) {
 			s.DB, s.DBErr = nil, unreachable(err)
@@ -95,6 +101,14 @@ func Open(ctx context.Context, target string, o Options) (*Site, error) {
 		return nil, unreachable(err)
 	}
 	return s, nil
+}
+
+// logger returns s.Log, or one that discards.
+func (s *Site) logger() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
 }
 
 // Close closes the database and the connection to the host.

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/wpfix/wpfix/agent/journal"
+	"github.com/wpfix/wpfix/remote"
 )
 
 // ErrLocked reports that another wpfix run holds the site's lock.
@@ -31,13 +32,17 @@ func checkLock(ctx context.Context, s *Site) error {
 
 // lockSite takes the site's lock for command (force: also one not provably
 // stale). The error is ErrLocked when another run holds it,
-// journal.ErrUnsafe when the state folder is one wpfix must not use, and of
-// kind ErrUnreachable when the lock cannot be taken at all.
+// of kind ErrBadInput when the state folder is one wpfix must not use
+// (journal.ErrUnsafe) or it cannot act as the site's owner
+// (remote.ErrCannotSwitch): a person must decide; and of kind ErrUnreachable when the lock cannot be taken at all.
 func lockSite(ctx context.Context, s *Site, command string, force bool) (*journal.Lock, error) {
 	l, err := journal.Acquire(ctx, s.journalSite(), command, force)
 	if err != nil {
-		if errors.Is(err, ErrLocked) || errors.Is(err, journal.ErrUnsafe) {
+		switch {
+		case errors.Is(err, ErrLocked):
 			return nil, err
+		case errors.Is(err, journal.ErrUnsafe), errors.Is(err, remote.ErrCannotSwitch):
+			return nil, badInput(err)
 		}
 		return nil, unreachable(err)
 	}

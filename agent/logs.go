@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"slices"
 	"sort"
 	"strings"
@@ -223,10 +222,7 @@ func Follow(ctx context.Context, s *Site, files []server.LogFile, signatures [][
 			wasLink[f.Path] = fi.Mode()&fs.ModeSymlink != 0
 		}
 	}
-	log := s.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := s.logger()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/wpfix/wpfix/agent/journal"
+	"github.com/wpfix/wpfix/remote"
 )
 
 // RestoreReport says what restore did.
@@ -63,10 +64,11 @@ func Restore(ctx context.Context, s *Site, force bool) (_ *RestoreReport, err er
 }
 
 // journalError gives a journal's error its kind: a journal that cannot be
-// trusted is bad input (exit 2: a person must look at it); any other
+// trusted, a state folder wpfix must not use, a site whose owner wpfix
+// cannot act as are bad input (exit 2: a person must look); any other
 // failure to read or write it is ErrUnreachable.
 func journalError(err error) error {
-	if errors.Is(err, journal.ErrUntrusted) {
+	if errors.Is(err, journal.ErrUntrusted) || errors.Is(err, journal.ErrUnsafe) || errors.Is(err, remote.ErrCannotSwitch) {
 		return badInput(err)
 	}
 	return unreachable(err)

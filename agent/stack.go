@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"log/slog"
 
 	"github.com/wpfix/wpfix/wp/server"
 )
@@ -22,10 +21,7 @@ func ReadStack(ctx context.Context, s *Site) (*server.Stack, error) {
 
 // logWarnings logs each warning to the site's logger, under msg.
 func logWarnings(s *Site, msg string, warnings []server.Warning) {
-	log := s.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := s.logger()
 	for _, w := range warnings {
 		log.Warn(msg, "file", w.File, "line", w.Line, "directive", w.Directive, "problem", w.Message)
 	}

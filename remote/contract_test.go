@@ -73,6 +73,11 @@ func TestHostContract(t *testing.T) {
 	}{
 		{"local", localFixture},
 		{"ssh", func(t *testing.T) fixture { f, _ := sshFixture(t, sshtest.Options{}); return f }},
+		{"local as the site's owner", func(t *testing.T) fixture { return asUserFixture(t, localFixture(t).host) }},
+		{"ssh as root as the site's owner", func(t *testing.T) fixture {
+			f, _ := sshFixture(t, sshtest.Options{Root: true})
+			return asUserFixture(t, f.host)
+		}},
 	}
 	for _, h := range hosts {
 		t.Run(h.name, func(t *testing.T) {

@@ -11,3 +11,11 @@ import (
 func NewSSHKeepAlive(client *ssh.Client, name string, every time.Duration) (*SSH, error) {
 	return newSSH(client, name, every)
 }
+
+// SetSFTPServers replaces where AsUser looks for sftp-server, for the
+// test's duration.
+func SetSFTPServers(t interface{ Cleanup(func()) }, paths []string) {
+	was := sftpServers
+	sftpServers = paths
+	t.Cleanup(func() { sftpServers = was })
+}

@@ -93,20 +93,35 @@ func (l *Local) ReadDir(ctx context.Context, path string) (list []fs.FileInfo, e
 
 // ReadFile returns a whole file.
 func (l *Local) ReadFile(ctx context.Context, path string) (b []byte, err error) {
-	err = l.do(ctx, "read", path, func() error { b, err = os.ReadFile(path); return err })
+	err = l.do(ctx, "read", path, func() error {
+		f, err := openRead(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		b, err = io.ReadAll(f)
+		return err
+	})
 	return b, err
 }
 
 // ReadHead returns the first n bytes of a file.
 func (l *Local) ReadHead(ctx context.Context, path string, n int64) (head []byte, err error) {
-	err = l.do(ctx, "read", path, func() error { head, err = readHead(os.Open, path, n); return err })
+	err = l.do(ctx, "read", path, func() error { head, err = readHead(openRead, path, n); return err })
 	return head, err
 }
 
 // ReadTail returns the last n bytes of a file and its size.
 func (l *Local) ReadTail(ctx context.Context, path string, n int64) (tail []byte, size int64, err error) {
-	err = l.do(ctx, "read", path, func() error { tail, size, err = readTail(os.Open, path, n); return err })
+	err = l.do(ctx, "read", path, func() error { tail, size, err = readTail(openRead, path, n); return err })
 	return tail, size, err
+}
+
+// openRead opens path for reading without blocking on a FIFO: one a site's
+// user swapped in for a file wpfix checked reads as empty instead of
+// hanging the run (O_NONBLOCK changes nothing for a regular file).
+func openRead(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 }
 
 // WriteFile replaces path atomically through a synced temporary file.

@@ -474,7 +474,7 @@ func checkOnce(ctx context.Context, s Site) error {
 	if fi.Mode()&fs.ModeSymlink != 0 || !fi.IsDir() {
 		return checkDir(ctx, s, fi, hostProbe{uid: -1})
 	}
-	p, err := probeDir(ctx, s)
+	p, err := probeDir(ctx, s, fi)
 	if err != nil {
 		return err
 	}

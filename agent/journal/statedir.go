@@ -86,12 +86,23 @@ func probeHost(ctx context.Context, h remote.Host, dir string) (hostProbe, error
 	return hostProbe{uid: uid, now: fi.ModTime()}, nil
 }
 
-// probeDir probes the host in the state folder (see probeHost); a folder
-// the user wpfix runs as cannot write in is ErrUnsafe.
-func probeDir(ctx context.Context, s Site) (hostProbe, error) {
+// probeDir probes the host in the state folder, as Lstat found it (see
+// probeHost); a folder the user wpfix runs as cannot write in is
+// ErrUnsafe, saying whose it is when it is someone else's (checkDir).
+func probeDir(ctx context.Context, s Site, fi fs.FileInfo) (hostProbe, error) {
 	p, err := probeHost(ctx, s.Host, s.Dir())
 	if errors.Is(err, fs.ErrPermission) {
-		return hostProbe{}, unsafeDir(s.Dir(), "cannot be written by the user wpfix runs as")
+		if uid, uerr := remote.UID(ctx, s.Host); uerr == nil {
+			if cerr := checkDir(ctx, s, fi, hostProbe{uid: uid}); cerr != nil {
+				return hostProbe{}, cerr
+			}
+		}
+		why := "cannot be written by the user wpfix runs as"
+		var oe *remote.OpError
+		if errors.As(err, &oe) {
+			why += " (" + oe.Err.Error() + ")"
+		}
+		return hostProbe{}, unsafeDir(s.Dir(), why)
 	}
 	return p, err
 }
@@ -170,7 +181,7 @@ func openDirOnce(ctx context.Context, s Site) (hostProbe, error) {
 	if fi.Mode()&fs.ModeSymlink != 0 || !fi.IsDir() {
 		return hostProbe{}, checkDir(ctx, s, fi, hostProbe{uid: -1})
 	}
-	p, err := probeDir(ctx, s)
+	p, err := probeDir(ctx, s, fi)
 	if err != nil {
 		return hostProbe{}, err
 	}

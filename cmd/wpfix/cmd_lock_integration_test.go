@@ -162,7 +162,11 @@ func TestLiveLockClockBehind(t *testing.T) {
 	requireRoot(t)
 	b := newBisectSite(t, wptest.Options{})
 	ctx := context.Background()
-	s := journal.Site{Host: remote.NewLocal(), ContentDir: b.st.ContentDir}
+	// the live run acts as the site's owner, as wpfix run by root does
+	h, err := remote.AsUser(ctx, remote.NewLocal(), remote.User{UID: b.srv.UID, GID: b.srv.GID}, []string{b.st.Root})
+	require.NoError(t, err)
+	defer h.Close()
+	s := journal.Site{Host: h, ContentDir: b.st.ContentDir}
 	holder, err := journal.Acquire(ctx, s, "wpfix bisect", false)
 	require.NoError(t, err)
 	defer holder.Release(ctx)
@@ -231,7 +235,7 @@ func TestStateDirRefusedCLI(t *testing.T) {
 			require.NoError(t, os.Lchown(filepath.Join(dir, "journal"), 65534, 65534))
 			require.NoError(t, os.Lchown(dir, 65534, 65534))
 			return dir
-		}, " is owned by uid 65534, neither the user wpfix runs as (uid 0) nor the owner of"},
+		}, fmt.Sprintf(" is owned by uid 65534, neither the user wpfix runs as (uid %d) nor the owner of", b.srv.UID)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			look := tc.make(t)

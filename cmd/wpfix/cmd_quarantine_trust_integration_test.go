@@ -25,9 +25,13 @@ func TestQuarantineSymlinkCLI(t *testing.T) {
 	target := filepath.Join(t.TempDir(), "root-only")
 	require.NoError(t, os.Mkdir(target, 0o700))
 	quarantine := filepath.Join(b.st.ContentDir, journal.StateDir, "quarantine")
+	// as the site's user would
 	require.NoError(t, os.MkdirAll(quarantine, 0o700))
 	link := filepath.Join(quarantine, "plugin")
 	require.NoError(t, os.Symlink(target, link))
+	for _, p := range []string{filepath.Dir(quarantine), quarantine, link} {
+		require.NoError(t, os.Lchown(p, b.srv.UID, b.srv.GID))
+	}
 
 	r := runAs(t, b.home, "bisect", "--yes", b.st.Root)
 	assert.NotEqual(t, 0, r.code, "stdout: %s", r.stdout)

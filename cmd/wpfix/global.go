@@ -32,6 +32,7 @@ type globalOptions struct {
 	SSHConfig        string
 	Define           []string
 	Config           string
+	AsRoot           bool
 }
 
 // AddFlags declares the global flags, on the root's persistent flags.
@@ -46,6 +47,8 @@ func (g *globalOptions) AddFlags(f *pflag.FlagSet) {
 		"trust and record the key of a host not yet in known_hosts (a changed key is always refused)")
 	f.StringVar(&g.SSHConfig, "ssh-config", "", "ssh_config `FILE` to read (default ~/.ssh/config; \"none\" for none)")
 	f.StringVar(&g.Config, "config", "", "wpfix's config `FILE` (default ~/.config/wpfix/wpfix.toml when it exists; \"none\" for none)")
+	f.BoolVar(&g.AsRoot, "as-root", false,
+		"when run as root on a site another user owns, change its files as root instead of as that user (what wpfix creates is then root's)")
 	f.StringArrayVar(&g.Define, "define", nil,
 		"`NAME=VALUE` for a wp-config.php constant wpfix cannot evaluate or should override (repeatable); the environment's WPFIX_DB_PASSWORD gives DB_PASSWORD")
 }
@@ -65,7 +68,8 @@ func (g *globalOptions) agentOptions(term *terminal) (agent.Options, error) {
 		Remote: remote.Options{Identity: g.Identity, Port: g.Port, KnownHosts: g.KnownHosts,
 			AcceptNewHostKey: g.AcceptNewHostKey, ConfigFile: g.SSHConfig, Logger: g.logger(term.Err),
 			Prompt: term.prompt()},
-		Site: wp.Options{Define: map[string]string{}},
+		Site:   wp.Options{Define: map[string]string{}},
+		AsRoot: g.AsRoot,
 	}
 	for _, d := range g.Define {
 		name, value, ok := strings.Cut(d, "=")

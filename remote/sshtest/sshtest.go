@@ -34,6 +34,10 @@ type Options struct {
 	// DisableForwarding turns off TCP and unix-socket forwarding on the
 	// server, as many shared hosts do.
 	DisableForwarding bool
+	// Root lets root in instead of the test user, as a VPS admin's
+	// connection would; the tests must run as root. The test user
+	// (SiteUser) then owns the sites.
+	Root bool
 }
 
 // Server is a running sshd that lets one test user in with one key.
@@ -79,6 +83,12 @@ func NewServer(t testing.TB, opts Options) *Server {
 	s := &Server{Host: "127.0.0.1", Port: proctest.FreePort(t), Dir: w.Dir}
 	s.Addr = net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
 	s.User, s.UID, s.GID = testUser(t)
+	if opts.Root {
+		if os.Geteuid() != 0 {
+			t.Skip("sshtest: a server that lets root in needs the tests to run as root")
+		}
+		s.User, s.UID, s.GID = "root", 0, 0
+	}
 
 	hostSigner, hostKeyFile := writeKey(t, w, "host_ed25519")
 	s.HostKey = hostSigner.PublicKey()
@@ -109,6 +119,7 @@ func NewServer(t testing.TB, opts Options) *Server {
 		"KbdInteractiveAuthentication no",
 		"PubkeyAuthentication yes",
 		"AllowUsers " + s.User,
+		"PermitRootLogin prohibit-password",
 		"Subsystem sftp internal-sftp",
 		"LogLevel VERBOSE",
 		"AllowTcpForwarding " + forwarding,
@@ -214,6 +225,13 @@ func writeKey(t testing.TB, w *proctest.Workdir, name string) (ssh.Signer, strin
 	t.Helper()
 	signer, key := NewKey(t)
 	return signer, w.WriteFile(name, string(key), 0o600)
+}
+
+// SiteUser returns the account that owns a test's sites: wpfixtest when
+// running as root, else the current user.
+func SiteUser(t testing.TB) (name string, uid, gid int) {
+	t.Helper()
+	return testUser(t)
 }
 
 // testUser returns the account the server lets in: the system user
