@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -18,6 +20,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
 )
 
 // ProbeOptions say how to probe a site.
@@ -51,8 +54,16 @@ const (
 	DefaultProbeTimeout = 30 * time.Second
 	// MaxProbeRedirects is how many same-host redirects a request follows.
 	MaxProbeRedirects = 5
-	// maxProbeBody is how much of a body is read and searched.
+	// maxProbeBody is how much of a body is read and searched for the
+	// signs of a failure (bodySignatures).
 	maxProbeBody = 2 << 20
+	// maxProbePage is how much of an HTML page is read to see its end: past
+	// maxProbeBody the rest is read but only its last probeTail bytes are
+	// kept. A page longer than this is not judged on its end, which wpfix
+	// did not see.
+	maxProbePage = 64 << 20
+	// probeTail is how much of a page's end is kept to find its </html>.
+	probeTail = 64 << 10
 	// cacheBustParam is the query parameter that carries a fresh random
 	// value on every request, so no page cache or CDN answers for the site.
 	cacheBustParam = "wpfix"
@@ -159,8 +170,9 @@ type ProbeResult struct {
 	// bad one, or the last one); 0 when there was no response.
 	Status int `json:"status"`
 	// Reason says why the probe is bad: "status 502", "critical error
-	// page", "PHP fatal error in body", "timeout after 30s", "connection
-	// refused", "redirect loop", …; several are joined with ", ".
+	// page", "PHP fatal error in body", "empty page (white screen)", "page
+	// cut off: no </html>", "timeout after 30s", "connection refused",
+	// "redirect loop", …; several are joined with ", ".
 	Reason string `json:"reason,omitempty"`
 	// URL is the request that decided the probe, after any redirects it
 	// followed, without the cache-busting parameter or a password.
@@ -212,7 +224,7 @@ func (p *Prober) fetch(ctx context.Context, u *url.URL) ProbeResult {
 		}
 		seen[u.String()] = true
 		r.Requests++
-		resp, body, err := p.get(ctx, u)
+		resp, page, err := p.getPage(ctx, u, true)
 		r.Status, r.Header = 0, nil
 		if resp != nil {
 			r.Status, r.Header = resp.StatusCode, resp.Header
@@ -225,7 +237,7 @@ func (p *Prober) fetch(ctx context.Context, u *url.URL) ProbeResult {
 			r.Bad, r.Reason = true, p.failure(ctx, err)
 			return r
 		}
-		if r.Reason = p.judge(resp.StatusCode, body); r.Reason != "" {
+		if r.Reason = p.judge(resp, page); r.Reason != "" {
 			r.Bad = true
 			return r
 		}
@@ -256,11 +268,19 @@ func (p *Prober) fetch(ctx context.Context, u *url.URL) ProbeResult {
 // at most maxProbeBody of the body. A response with a body cut short comes
 // back with the error.
 func (p *Prober) get(ctx context.Context, u *url.URL) (*http.Response, []byte, error) {
+	resp, page, err := p.getPage(ctx, u, false)
+	return resp, page.head, err
+}
+
+// getPage makes one request of u, as get does. With toEnd, an HTML page
+// (by its Content-Type) is read on to its end, up to maxProbePage, so
+// that whether it ends as a page does is known.
+func (p *Prober) getPage(ctx context.Context, u *url.URL, toEnd bool) (*http.Response, probePage, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, withCacheBust(u).String(), nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, probePage{}, err
 	}
 	req.Header.Set("User-Agent", userAgent())
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
@@ -268,21 +288,156 @@ func (p *Prober) get(ctx context.Context, u *url.URL) (*http.Response, []byte, e
 	req.Header.Set("Pragma", "no-cache")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return nil, nil, err
+		return nil, probePage{}, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxProbeBody))
-	return resp, body, err
+	page, err := readPage(resp.Body, toEnd && isHTML(resp.Header))
+	return resp, page, err
+}
+
+// probePage is what a probe keeps of a body.
+type probePage struct {
+	// head is the body's first maxProbeBody bytes.
+	head []byte
+	// end is the body's last probeTail bytes (or all of it, when it fits in
+	// head); nil when the body was not read on to its end.
+	end []byte
+	// blank says the body, as far as it was read, holds nothing but white
+	// space and byte order marks: nothing a browser would show.
+	blank bool
+	// whole says the body was read to its end.
+	whole bool
+}
+
+// readPage reads a body's head and, with toEnd, the rest of it up to
+// maxProbePage, keeping only its end.
+func readPage(r io.Reader, toEnd bool) (probePage, error) {
+	head, err := io.ReadAll(io.LimitReader(r, maxProbeBody))
+	page := probePage{head: head, blank: isBlank(head)}
+	if err != nil || !toEnd {
+		return page, err
+	}
+	if len(head) < maxProbeBody {
+		page.end, page.whole = head, true
+		return page, nil
+	}
+	// Past the head: read on, keeping the last probeTail bytes (those of
+	// the head first, so a </html> across the boundary is seen).
+	end := make([]byte, 0, 2*probeTail)
+	end = append(end, head[len(head)-probeTail:]...)
+	rest := io.LimitReader(r, maxProbePage-maxProbeBody+1)
+	buf := make([]byte, 32<<10)
+	read := 0
+	for {
+		n, rerr := rest.Read(buf)
+		read += n
+		if n > 0 && page.blank {
+			page.blank = isBlank(buf[:n])
+		}
+		if len(end)+n > cap(end) {
+			keep := end[len(end)-max(0, probeTail-n):]
+			end = append(end[:0], keep...)
+		}
+		end = append(end, buf[:n]...)
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return page, rerr
+		}
+	}
+	if read > maxProbePage-maxProbeBody {
+		return page, nil // longer than maxProbePage: its end was not seen
+	}
+	if len(end) > probeTail {
+		end = end[len(end)-probeTail:]
+	}
+	page.end, page.whole = end, true
+	return page, nil
+}
+
+// isBlank says b shows nothing: it holds only white space and byte order
+// marks (a white screen is often a stray BOM before an exit).
+func isBlank(b []byte) bool {
+	return len(bytes.TrimFunc(b, func(r rune) bool { return unicode.IsSpace(r) || r == '\ufeff' })) == 0
+}
+
+// isHTML says the header announces an HTML page.
+func isHTML(h http.Header) bool {
+	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
+	return err == nil && mt == "text/html"
 }
 
 // judge says why a response is bad, or "" when it is good.
-func (p *Prober) judge(status int, body []byte) string {
+func (p *Prober) judge(resp *http.Response, page probePage) string {
 	var reasons []string
-	if p.badStatus(status) {
-		reasons = append(reasons, fmt.Sprintf("status %d", status))
+	bad := p.badStatus(resp.StatusCode)
+	if bad {
+		reasons = append(reasons, fmt.Sprintf("status %d", resp.StatusCode))
 	}
-	return strings.Join(append(reasons, bodyFailures(body)...), ", ")
+	reasons = append(reasons, bodyFailures(page.head)...)
+	if reason := pageFailure(resp, page, bad); reason != "" {
+		reasons = append(reasons, reason)
+	}
+	return strings.Join(reasons, ", ")
 }
+
+// pageFailure says why an HTML page is not a whole page: empty (the white
+// screen of death: PHP stopped, or a plugin threw the page away, before
+// anything was sent), or cut off before its </html> (a fatal error after
+// the output had started, with display_errors off: WordPress's handler
+// stays silent then, and the status stays 200). Only a page is judged so:
+// an answer to a HEAD, a 1xx, 204, 205, 206 or 3xx has no page to judge,
+// and a 4xx or 5xx is judged by its status alone unless that status is
+// already bad, when an empty body is a white screen worth naming. JSON,
+// feeds and any other type are not pages. A page longer than maxProbePage
+// is not judged on its end.
+func pageFailure(resp *http.Response, page probePage, badStatus bool) string {
+	s := resp.StatusCode
+	switch {
+	case resp.Request != nil && resp.Request.Method == http.MethodHead,
+		s == http.StatusNoContent, s == http.StatusResetContent, s == http.StatusPartialContent,
+		s < 200, s >= 300 && s < 400, s >= 400 && !badStatus,
+		!isHTML(resp.Header):
+		return ""
+	case page.blank && page.whole:
+		return "empty page (white screen)"
+	case page.whole && !htmlClosed(page.end):
+		return "page cut off: no </html>"
+	}
+	return ""
+}
+
+// htmlClosed says an HTML page's end closes it: a </html> (in any case,
+// with white space before its >) followed by nothing but white space and
+// comments (a cache plugin's "<!-- generated in 0.2s -->", nginx's
+// padding), the last of which may be left open. It reads the page from its
+// end, so what the page holds before (a "</html>" or a "<!--" in a script)
+// does not matter.
+func htmlClosed(b []byte) bool {
+	for {
+		b = bytes.TrimRight(b, htmlSpace)
+		if bytes.HasSuffix(b, []byte("-->")) {
+			start := bytes.LastIndex(b[:len(b)-3], []byte("<!--"))
+			if start < 0 {
+				return false
+			}
+			b = b[:start]
+			continue
+		}
+		if start := bytes.LastIndex(b, []byte("<!--")); start >= 0 && !bytes.Contains(b[start+4:], []byte("-->")) {
+			b = b[:start] // a comment open at the end
+			continue
+		}
+		break
+	}
+	b, ok := bytes.CutSuffix(b, []byte(">"))
+	b = bytes.TrimRight(b, htmlSpace)
+	return ok && len(b) >= len("</html") && bytes.EqualFold(b[len(b)-len("</html"):], []byte("</html"))
+}
+
+// htmlSpace is HTML's ASCII white space.
+const htmlSpace = " \t\n\f\r"
 
 // bodySignature is a sign, in a page's body, that PHP or WordPress failed
 // while making it.
@@ -295,7 +450,8 @@ type bodySignature struct {
 // WordPress translates its critical-error message, and a translated page
 // is caught by its status 500 alone. WordPress shows its page only while
 // no output has been sent; after that, and with display_errors off, a
-// fatal truncates the page with status 200 and nothing to see.
+// fatal truncates the page with status 200 and nothing to see: pageFailure
+// catches that page by its missing </html>.
 var bodySignatures = []bodySignature{
 	// WordPress's fatal error handler (class-wp-fatal-error-handler.php):
 	// 5.5 and later, with or without the recovery-mode sentences after it;

@@ -119,7 +119,7 @@ func TestProbeSite(t *testing.T) {
 			r := probeSite(t, ProbeOptions{URL: st.URL + "/?" + mode.query})
 			assert.True(t, r.Bad)
 			assert.Equal(t, http.StatusOK, r.Status)
-			assert.Equal(t, "PHP fatal error in body", r.Reason)
+			assert.Equal(t, "PHP fatal error in body, page cut off: no </html>", r.Reason, "the fatal stopped the page")
 			assert.Equal(t, st.URL+"/?"+mode.query, r.URL)
 		})
 	}
@@ -253,11 +253,11 @@ func TestProbeConnection(t *testing.T) {
 	t.Run("large body", func(t *testing.T) {
 		t.Parallel()
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Write([]byte(strings.Repeat("<p>fine</p>\n", 1<<20)))
+			w.Write([]byte(strings.Repeat("<p>fine</p>\n", 1<<20) + "</html>\n"))
 		}))
 		t.Cleanup(srv.Close)
 		r := probeSite(t, ProbeOptions{URL: srv.URL})
-		assert.False(t, r.Bad, "a body past the limit is read in part, not failed")
+		assert.False(t, r.Bad, "a body past the limit is searched in part, not failed")
 	})
 }
 

@@ -232,7 +232,7 @@ const (
 
 // Breakages lists every Breakage.
 var Breakages = []Breakage{BreakKillWorker, BreakTimeout, BreakFatal, BreakPair, BreakChildTheme,
-	BreakMUPlugin, BreakDropin, BreakSingleFile, BreakFlaky}
+	BreakMUPlugin, BreakDropin, BreakSingleFile, BreakFlaky, BreakEmptyPage, BreakCutOff}
 
 // Break installs and enables what makes the site fail in the named way and
 // returns the culprits: the extensions that must all be disabled to make
@@ -278,6 +278,8 @@ func (s *Stack) Break(t testing.TB, b Breakage) []wp.Extension {
 			"if ( 0 === $wptest_c % 2 ) {\n" + KillWorker + "\n}"})}
 	case BreakSingleFile:
 		return []wp.Extension{plugin(Plugin{Slug: "wptest-single-kill", Body: KillWorker, SingleFile: true})}
+	case BreakEmptyPage, BreakCutOff:
+		return []wp.Extension{plugin(pagePlugins[b])}
 	}
 	t.Fatalf("wptest: unknown breakage %q", b)
 	return nil
