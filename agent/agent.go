@@ -48,6 +48,9 @@ type Options struct {
 	// Site.DB is then nil and Site.DBErr says why (wpfix diagnose reports
 	// a database that is down rather than stopping at it).
 	DBOptional bool
+	// AllowForeignDirs opens a site whose content, plugin or themes
+	// folders are not its own (see wp.Site.CheckLayout).
+	AllowForeignDirs bool
 }
 
 // Site is an opened site: its host, its install and its database.
@@ -82,6 +85,15 @@ func Open(ctx context.Context, target string, o Options) (*Site, error) {
 			return nil, badInput(err)
 		}
 		return nil, unreachable(err)
+	}
+	if !o.AllowForeignDirs {
+		if err := s.WP.CheckLayout(ctx); err != nil {
+			h.Close()
+			if errors.Is(err, wp.ErrForeignDir) {
+				return nil, badInput(err)
+			}
+			return nil, unreachable(err)
+		}
 	}
 	if s.DB, err = s.WP.OpenDB(ctx); err != nil {
 		if o.DBOptional && !errors.Is(err, wp.ErrUnresolved) {

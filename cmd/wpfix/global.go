@@ -32,6 +32,7 @@ type globalOptions struct {
 	SSHConfig        string
 	Define           []string
 	Config           string
+	AllowForeignDirs bool
 }
 
 // AddFlags declares the global flags, on the root's persistent flags.
@@ -48,6 +49,8 @@ func (g *globalOptions) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&g.Config, "config", "", "wpfix's config `FILE` (default ~/.config/wpfix/wpfix.toml when it exists; \"none\" for none)")
 	f.StringArrayVar(&g.Define, "define", nil,
 		"`NAME=VALUE` for a wp-config.php constant wpfix cannot evaluate or should override (repeatable); the environment's WPFIX_DB_PASSWORD gives DB_PASSWORD")
+	f.BoolVar(&g.AllowForeignDirs, "allow-foreign-dirs", false,
+		"act on content/plugin/theme folders wp-config.php relocates to folders the docroot's owner does not own")
 }
 
 // logger logs to standard error with --verbose, and discards otherwise.
@@ -65,7 +68,8 @@ func (g *globalOptions) agentOptions(term *terminal) (agent.Options, error) {
 		Remote: remote.Options{Identity: g.Identity, Port: g.Port, KnownHosts: g.KnownHosts,
 			AcceptNewHostKey: g.AcceptNewHostKey, ConfigFile: g.SSHConfig, Logger: g.logger(term.Err),
 			Prompt: term.prompt()},
-		Site: wp.Options{Define: map[string]string{}},
+		Site:             wp.Options{Define: map[string]string{}},
+		AllowForeignDirs: g.AllowForeignDirs,
 	}
 	for _, d := range g.Define {
 		name, value, ok := strings.Cut(d, "=")
