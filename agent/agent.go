@@ -52,6 +52,9 @@ type Options struct {
 	// root, when wpfix runs as root; by default they are made as the
 	// site's owner (see actAsOwner).
 	AsRoot bool
+	// AllowForeignDirs opens a site whose content, plugin or themes
+	// folders are not its own (see wp.Site.CheckLayout).
+	AllowForeignDirs bool
 }
 
 // Site is an opened site: its host, its install and its database.
@@ -86,6 +89,15 @@ func Open(ctx context.Context, target string, o Options) (*Site, error) {
 			return nil, badInput(err)
 		}
 		return nil, unreachable(err)
+	}
+	if !o.AllowForeignDirs {
+		if err := s.WP.CheckLayout(ctx); err != nil {
+			h.Close()
+			if errors.Is(err, wp.ErrForeignDir) {
+				return nil, badInput(err)
+			}
+			return nil, unreachable(err)
+		}
 	}
 	actAsOwner(ctx, s, o)
 	h = s.Host

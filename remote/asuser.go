@@ -267,7 +267,7 @@ type sshProcess struct {
 
 // start runs args in a new session, its input and output the caller's.
 func (h *SSH) start(args []string, stderr io.Writer, ended chan struct{}) (io.WriteCloser, io.Reader, process, error) {
-	s, err := h.client.NewSession()
+	s, err := h.newSession(context.Background())
 	if err != nil {
 		return nil, nil, nil, h.normalise(err)
 	}

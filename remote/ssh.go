@@ -108,7 +108,7 @@ func (h *SSH) Exec(ctx context.Context, args []string, stdin io.Reader) (out []b
 		return nil, &OpError{Op: "exec", Host: h.name, Err: errors.New("no program")}
 	}
 	err = h.do(ctx, "exec", args[0], func() error {
-		s, err := h.client.NewSession()
+		s, err := h.newSession(ctx)
 		if err != nil {
 			return err
 		}
@@ -140,6 +140,40 @@ func (h *SSH) Exec(ctx context.Context, args []string, stdin io.Reader) (out []b
 		return err
 	})
 	return out, err
+}
+
+// newSession opens a session channel. A channel opened just as the
+// connection ends can wait forever for its answer (the connection's read
+// loop has already let go of its channels), so the wait ends with the
+// connection, or ctx.
+func (h *SSH) newSession(ctx context.Context) (*ssh.Session, error) {
+	type result struct {
+		s   *ssh.Session
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, err := h.client.NewSession()
+		done <- result{s, err}
+	}()
+	select {
+	case r := <-done:
+		return r.s, r.err
+	case <-h.gone:
+		go func() {
+			if r := <-done; r.s != nil {
+				r.s.Close()
+			}
+		}()
+		return nil, ErrDisconnected
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.s != nil {
+				r.s.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
 }
 
 // Dial connects to an address from the host, through the SSH connection.

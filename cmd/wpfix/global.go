@@ -33,6 +33,7 @@ type globalOptions struct {
 	Define           []string
 	Config           string
 	AsRoot           bool
+	AllowForeignDirs bool
 }
 
 // AddFlags declares the global flags, on the root's persistent flags.
@@ -51,6 +52,8 @@ func (g *globalOptions) AddFlags(f *pflag.FlagSet) {
 		"when run as root on a site another user owns, change its files as root instead of as that user (what wpfix creates is then root's)")
 	f.StringArrayVar(&g.Define, "define", nil,
 		"`NAME=VALUE` for a wp-config.php constant wpfix cannot evaluate or should override (repeatable); the environment's WPFIX_DB_PASSWORD gives DB_PASSWORD")
+	f.BoolVar(&g.AllowForeignDirs, "allow-foreign-dirs", false,
+		"act on content/plugin/theme folders wp-config.php relocates to folders the docroot's owner does not own")
 }
 
 // logger logs to standard error with --verbose, and discards otherwise.
@@ -68,8 +71,9 @@ func (g *globalOptions) agentOptions(term *terminal) (agent.Options, error) {
 		Remote: remote.Options{Identity: g.Identity, Port: g.Port, KnownHosts: g.KnownHosts,
 			AcceptNewHostKey: g.AcceptNewHostKey, ConfigFile: g.SSHConfig, Logger: g.logger(term.Err),
 			Prompt: term.prompt()},
-		Site:   wp.Options{Define: map[string]string{}},
-		AsRoot: g.AsRoot,
+		Site:             wp.Options{Define: map[string]string{}},
+		AsRoot:           g.AsRoot,
+		AllowForeignDirs: g.AllowForeignDirs,
 	}
 	for _, d := range g.Define {
 		name, value, ok := strings.Cut(d, "=")
