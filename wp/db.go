@@ -147,6 +147,26 @@ func (d *DB) Option(ctx context.Context, name string) (string, bool, error) {
 	return rows[0][0], true, nil
 }
 
+// Options returns several options at once, byte for byte as stored; one
+// that does not exist is missing from the map.
+func (d *DB) Options(ctx context.Context, names ...string) (map[string]string, error) {
+	if len(names) == 0 {
+		return map[string]string{}, nil
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ")
+	rows, err := d.q.query(ctx, "SELECT option_name, option_value FROM `"+d.prefix+"options` WHERE option_name IN ("+marks+")", names...)
+	if err != nil {
+		return nil, fmt.Errorf("read options %s from %soptions: %w", strings.Join(names, ", "), d.prefix, err)
+	}
+	m := make(map[string]string, len(rows))
+	for _, r := range rows {
+		if len(r) == 2 {
+			m[r[0]] = r[1]
+		}
+	}
+	return m, nil
+}
+
 // SetOption stores an option's value, byte for byte, adding it (autoloaded,
 // as add_option does) when it does not exist.
 func (d *DB) SetOption(ctx context.Context, name, value string) error {

@@ -118,3 +118,45 @@ func containsFold(list []string, s string) bool {
 func SortBlogs(blogs []Blog) {
 	sort.Slice(blogs, func(i, j int) bool { return blogs[i].ID < blogs[j].ID })
 }
+
+// NetworkSite is a site of a network as `wpfix info` shows it: where it is,
+// and what it runs of its own.
+type NetworkSite struct {
+	Blog
+	SiteURL       string   `json:"siteurl"`
+	ActivePlugins []string `json:"active_plugins"`
+	Template      string   `json:"template"`
+	Stylesheet    string   `json:"stylesheet"`
+	// Error says why the site's options could not be read (a site whose
+	// tables are gone); the rest is then empty.
+	Error string `json:"error,omitempty"`
+}
+
+// NetworkSites reads each site of the network: its URL, its active
+// plugins and its theme. A site whose options cannot be read is listed
+// with the reason, so one broken subsite does not hide the others.
+func (s *Site) NetworkSites(ctx context.Context, db *DB) ([]NetworkSite, error) {
+	blogs, err := db.Blogs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	main := s.MainBlogID()
+	var out []NetworkSite
+	for _, b := range blogs {
+		ns := NetworkSite{Blog: b}
+		opts, err := db.ForBlog(b.ID, main).Options(ctx, "siteurl", "active_plugins", "template", "stylesheet")
+		if err == nil {
+			ns.ActivePlugins, err = stringListOption("active_plugins", opts["active_plugins"])
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			ns.Error = err.Error()
+		} else {
+			ns.SiteURL, ns.Template, ns.Stylesheet = opts["siteurl"], opts["template"], opts["stylesheet"]
+		}
+		out = append(out, ns)
+	}
+	return out, nil
+}
