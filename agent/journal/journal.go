@@ -69,6 +69,14 @@ type Site struct {
 	// Options are the site's options, for the snapshot and OpOption
 	// steps; the lock alone does without.
 	Options Options
+	// Blogs, on a multisite network, gives the options of another site of
+	// the network by its blog id; nil on a single site.
+	Blogs func(id int) Options
+	// OtherBlogs are the other sites of the network whose options a run
+	// may make WordPress rewrite (their active plugins or theme name a
+	// candidate): Open snapshots their protected options too, and the run
+	// holds and merges them as the site's own.
+	OtherBlogs []int
 	// Log receives the journal's warnings; nil discards them.
 	Log *slog.Logger
 }
@@ -109,8 +117,11 @@ const MaxSize = 16 << 20
 type OptionSnapshot struct {
 	Name    string `json:"name"`
 	Network bool   `json:"network,omitempty"`
-	Value   string `json:"value"`
-	Exists  bool   `json:"exists"`
+	// Blog, when not 0, is the other site of the network (Site.OtherBlogs)
+	// the option is of.
+	Blog   int    `json:"blog,omitempty"`
+	Value  string `json:"value"`
+	Exists bool   `json:"exists"`
 }
 
 // Version is the journal format this wpfix writes. Version 2 gave a helper
@@ -119,7 +130,7 @@ type OptionSnapshot struct {
 // write a stale snapshot over the admin's changes. Versions 1 and 2 are
 // read as well (see legacyCreate). A journal of a later version is
 // refused, never half understood: restore it with the wpfix that wrote it.
-const Version = 3
+const Version = 4
 
 type file struct {
 	Version int       `json:"version"`
@@ -248,13 +259,13 @@ func fileKind(m fs.FileMode) string {
 // steps, so that what restore later reads of them is the site's own.
 func (j *Journal) check() error {
 	for _, o := range j.file.Snapshot {
-		if !writable(o.Name, o.Network) {
-			return &untrustedError{j.path(), fmt.Sprintf("its snapshot holds the option %q, which is not one wpfix writes", o.Name)}
+		if why := j.checkOption(o); why != "" {
+			return &untrustedError{j.path(), "its snapshot holds " + why}
 		}
 	}
 	for _, o := range j.file.Left {
-		if !writable(o.Name, o.Network) {
-			return &untrustedError{j.path(), fmt.Sprintf("its record of the options a run left holds the option %q, which is not one wpfix writes", o.Name)}
+		if why := j.checkOption(o); why != "" {
+			return &untrustedError{j.path(), "its record of the options a run left holds " + why}
 		}
 	}
 	for i, st := range j.file.Steps {
@@ -275,6 +286,19 @@ func (j *Journal) check() error {
 	return nil
 }
 
+// checkOption says what is wrong with a snapshot entry, "" when nothing.
+func (j *Journal) checkOption(o OptionSnapshot) string {
+	switch {
+	case !writable(o.Name, o.Network):
+		return fmt.Sprintf("the option %q, which is not one wpfix writes", o.Name)
+	case o.Blog < 0 || (o.Blog > 0 && o.Network):
+		return fmt.Sprintf("the option %q of blog %d, which no network has", o.Name, o.Blog)
+	case o.Blog > 0 && j.site.Blogs == nil:
+		return fmt.Sprintf("the option %q of blog %d, but this site is not a multisite network", o.Name, o.Blog)
+	}
+	return ""
+}
+
 // Open reads the site's journal, or starts one with a snapshot of the
 // protected options. Nothing is changed on the site before the new journal
 // is safely on disk: if it cannot be written, the run stops here.
@@ -293,6 +317,18 @@ func Open(ctx context.Context, s Site) (*Journal, error) {
 	}
 	if v, ok, err := s.Options.SiteOption(ctx, networkOption); err == nil && ok {
 		j.file.Snapshot = append(j.file.Snapshot, OptionSnapshot{Name: networkOption, Network: true, Value: v, Exists: true})
+	}
+	for _, id := range s.OtherBlogs {
+		if id <= 0 || s.Blogs == nil {
+			return nil, fmt.Errorf("snapshot the options of blog %d: no such site of a network", id)
+		}
+		for _, name := range ProtectedOptions {
+			v, ok, err := s.Blogs(id).Option(ctx, name)
+			if err != nil {
+				return nil, fmt.Errorf("snapshot option %s of blog %d: %w", name, id, err)
+			}
+			j.file.Snapshot = append(j.file.Snapshot, OptionSnapshot{Name: name, Blog: id, Value: v, Exists: ok})
+		}
 	}
 	if err := j.save(ctx); err != nil {
 		return nil, err
