@@ -2,8 +2,8 @@ package journal_test
 
 import (
 	"os"
+	"maps"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -61,20 +61,59 @@ func TestOtherBlogsHeld(t *testing.T) {
 	assert.Equal(t, string(php.Serialize(php.ListOf("b/b.php"))), blogs[3].Values["active_plugins"], "blog 3 untouched")
 }
 
+// TestSubsiteRun: a run on a subsite (blog 2) switches that site's theme
+// and holds its options; restore puts them back there, and the main
+// site's options, which the run also held, are as they were.
+func TestSubsiteRun(t *testing.T) {
+	ctx := t.Context()
+	s, blogs := networkSite(t)
+	s.site.Blog, s.site.OtherBlogs = 2, []int{0}
+	main := maps.Clone(s.opts.Values)
+	j, err := journal.Open(ctx, s.site)
+	require.NoError(t, err)
+	s.quarantine(t, j, "a")
+	for _, o := range []string{"template", "stylesheet"} {
+		_, err := j.SetOption(ctx, o, "twentytwentythree", "test")
+		require.NoError(t, err)
+	}
+	assert.Equal(t, "twentytwentythree", blogs[2].Values["stylesheet"], "the subsite's theme is switched")
+	assert.Equal(t, main, s.opts.Values, "not the main site's")
+	s.opts.Values["active_plugins"] = `a:0:{}` // WordPress on the main site's plugins.php
+	require.NoError(t, j.RestoreOptions(ctx))
+	assert.Equal(t, main, s.opts.Values, "held")
+
+	// a killed run: restore undoes the switch on blog 2
+	j, err = journal.Read(ctx, s.site)
+	require.NoError(t, err)
+	pending := j.Pending()
+	for i := len(pending) - 1; i >= 0; i-- {
+		if !pending[i].Housekeeping() {
+			require.NoError(t, j.Undo(ctx, pending[i]))
+		}
+	}
+	require.NoError(t, j.RestoreOptions(ctx))
+	require.NoError(t, j.Finish(ctx))
+	assert.Equal(t, "mytheme", blogs[2].Values["stylesheet"])
+	assert.Equal(t, main, s.opts.Values)
+}
+
 // TestOtherBlogsUntrusted: a journal naming a blog on a single site, a
 // negative blog, or a network option of a blog is refused whole.
 func TestOtherBlogsUntrusted(t *testing.T) {
-	for _, entry := range []string{
-		`{"name":"active_plugins","blog":2,"value":"","exists":true}`,
-		`{"name":"active_plugins","blog":-1,"value":"","exists":true}`,
-		`{"name":"active_sitewide_plugins","network":true,"blog":2,"value":"","exists":true}`,
+	for _, tt := range []struct {
+		entry   string
+		network bool
+	}{
+		{`{"name":"active_plugins","blog":2,"value":"","exists":true}`, false},
+		{`{"name":"active_plugins","blog":-1,"value":"","exists":true}`, true},
+		{`{"name":"active_sitewide_plugins","network":true,"blog":2,"value":"","exists":true}`, true},
 	} {
-		t.Run(entry, func(t *testing.T) {
+		t.Run(tt.entry, func(t *testing.T) {
 			s := newOptionSite(t, false)
-			if !strings.Contains(entry, `"blog":2,"value"`) || strings.Contains(entry, "network") {
-				s.site.Blogs = func(int) journal.Options { return journaltest.NewMemOptions(nil) }
+			if tt.network {
+				s.site.Blogs = func(int) journal.Options { return journaltest.NewMemOptions(map[string]string{}) }
 			}
-			b := `{"version":4,"started":"` + time.Now().UTC().Format(time.RFC3339) + `","snapshot":[` + entry + `],"steps":[]}`
+			b := `{"version":4,"started":"` + time.Now().UTC().Format(time.RFC3339) + `","snapshot":[` + tt.entry + `],"steps":[]}`
 			require.NoError(t, os.WriteFile(filepath.Join(s.content, journal.StateDir, "journal"), []byte(b), 0o600))
 			_, err := journal.Read(t.Context(), s.site)
 			assert.ErrorIs(t, err, journal.ErrUntrusted)

@@ -69,13 +69,18 @@ type Site struct {
 	// Options are the site's options, for the snapshot and OpOption
 	// steps; the lock alone does without.
 	Options Options
-	// Blogs, on a multisite network, gives the options of another site of
-	// the network by its blog id; nil on a single site.
+	// Blogs, on a multisite network, gives the options of a site of the
+	// network by its blog id, Options being the main site's (blog 0 in
+	// the journal, whatever its id); nil on a single site.
 	Blogs func(id int) Options
-	// OtherBlogs are the other sites of the network whose options a run
-	// may make WordPress rewrite (their active plugins or theme name a
-	// candidate): Open snapshots their protected options too, and the run
-	// holds and merges them as the site's own.
+	// Blog is the site of the network a run works on (its theme switched,
+	// its protected options snapshotted): 0 for the main site or a single
+	// site.
+	Blog int
+	// OtherBlogs are the other sites of the network (0: the main site)
+	// whose options a run may make WordPress rewrite (their active plugins
+	// or theme name a candidate): Open snapshots their protected options
+	// too, and the run holds and merges them as Blog's.
 	OtherBlogs []int
 	// Log receives the journal's warnings; nil discards them.
 	Log *slog.Logger
@@ -308,27 +313,21 @@ func Open(ctx context.Context, s Site) (*Journal, error) {
 	}
 	j := newJournal(s)
 	j.file = file{Version: Version, Started: time.Now().UTC()}
-	for _, name := range ProtectedOptions {
-		v, ok, err := s.Options.Option(ctx, name)
+	for _, id := range append([]int{s.Blog}, s.OtherBlogs...) {
+		opts, err := j.optionsOf(id)
 		if err != nil {
-			return nil, fmt.Errorf("snapshot option %s: %w", name, err)
-		}
-		j.file.Snapshot = append(j.file.Snapshot, OptionSnapshot{Name: name, Value: v, Exists: ok})
-	}
-	if v, ok, err := s.Options.SiteOption(ctx, networkOption); err == nil && ok {
-		j.file.Snapshot = append(j.file.Snapshot, OptionSnapshot{Name: networkOption, Network: true, Value: v, Exists: true})
-	}
-	for _, id := range s.OtherBlogs {
-		if id <= 0 || s.Blogs == nil {
-			return nil, fmt.Errorf("snapshot the options of blog %d: no such site of a network", id)
+			return nil, fmt.Errorf("snapshot the options: %w", err)
 		}
 		for _, name := range ProtectedOptions {
-			v, ok, err := s.Blogs(id).Option(ctx, name)
+			v, ok, err := opts.Option(ctx, name)
 			if err != nil {
-				return nil, fmt.Errorf("snapshot option %s of blog %d: %w", name, id, err)
+				return nil, fmt.Errorf("snapshot option %s%s: %w", name, ofBlog(id), err)
 			}
 			j.file.Snapshot = append(j.file.Snapshot, OptionSnapshot{Name: name, Blog: id, Value: v, Exists: ok})
 		}
+	}
+	if v, ok, err := s.Options.SiteOption(ctx, networkOption); err == nil && ok {
+		j.file.Snapshot = append(j.file.Snapshot, OptionSnapshot{Name: networkOption, Network: true, Value: v, Exists: true})
 	}
 	if err := j.save(ctx); err != nil {
 		return nil, err
@@ -437,12 +436,16 @@ func (j *Journal) Rename(ctx context.Context, from, to, why string) (*Step, erro
 
 // SetOption writes an option, journaled with its old value.
 func (j *Journal) SetOption(ctx context.Context, name, value, why string) (*Step, error) {
-	old, ok, err := j.site.Options.Option(ctx, name)
+	opts, err := j.optionsOf(j.site.Blog)
 	if err != nil {
 		return nil, err
 	}
-	st := &Step{Op: OpOption, Name: name, Old: old, OldSet: ok, New: value, Why: why}
-	return st, j.record(ctx, st, func() error { return j.site.Options.SetOption(ctx, name, value) })
+	old, ok, err := opts.Option(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	st := &Step{Op: OpOption, Name: name, Blog: j.site.Blog, Old: old, OldSet: ok, New: value, Why: why}
+	return st, j.record(ctx, st, func() error { return opts.SetOption(ctx, name, value) })
 }
 
 // Undo reverses one step, journaled: Undoing is saved before the change
@@ -509,13 +512,17 @@ func (j *Journal) reverse(ctx context.Context, st *Step) error {
 			return fmt.Errorf("put back %s: neither it nor %s exists", t.from, t.to)
 		}
 	case OpOption:
+		opts, err := j.optionsOf(st.Blog)
+		if err != nil {
+			return err
+		}
 		if st.Network {
-			return j.site.Options.SetSiteOption(ctx, st.Name, st.Old)
+			return opts.SetSiteOption(ctx, st.Name, st.Old)
 		}
 		if !st.OldSet {
-			return j.site.Options.DeleteOption(ctx, st.Name)
+			return opts.DeleteOption(ctx, st.Name)
 		}
-		return j.site.Options.SetOption(ctx, st.Name, st.Old)
+		return opts.SetOption(ctx, st.Name, st.Old)
 	case OpMkdir:
 		err := h.Remove(ctx, t.path)
 		if errors.Is(err, fs.ErrNotExist) {

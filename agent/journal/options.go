@@ -40,13 +40,13 @@ func optionGroup(o OptionSnapshot) string {
 	return fmt.Sprintf("blog %d %s", o.Blog, g)
 }
 
-// stepGroup is the group of the option a step sets: steps set the site's
-// own options (blog 0) or the network's.
+// stepGroup is the group of the option a step sets.
 func stepGroup(st *Step) string {
-	return optionGroup(OptionSnapshot{Name: st.Name, Network: st.Network})
+	return optionGroup(OptionSnapshot{Name: st.Name, Network: st.Network, Blog: st.Blog})
 }
 
-// optionsOf returns the options of blog (0: the site's own).
+// optionsOf returns the options of blog (0: the main site's, or a single
+// site's).
 func (j *Journal) optionsOf(blog int) (Options, error) {
 	if blog == 0 {
 		return j.site.Options, nil
@@ -63,8 +63,8 @@ func (j *Journal) optionsOf(blog int) (Options, error) {
 func (j *Journal) held(o OptionSnapshot) OptionSnapshot {
 	for i := len(j.file.Steps) - 1; i >= 0; i-- {
 		st := j.file.Steps[i]
-		if st.Op == OpOption && st.State != Undone && st.Name == o.Name && st.Network == o.Network && o.Blog == 0 {
-			return OptionSnapshot{Name: o.Name, Network: o.Network, Value: st.New, Exists: true}
+		if st.Op == OpOption && st.State != Undone && st.Name == o.Name && st.Network == o.Network && st.Blog == o.Blog {
+			return OptionSnapshot{Name: o.Name, Network: o.Network, Blog: o.Blog, Value: st.New, Exists: true}
 		}
 	}
 	return o
