@@ -1,8 +1,8 @@
 package journal_test
 
 import (
-	"os"
 	"maps"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
