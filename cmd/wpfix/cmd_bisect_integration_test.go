@@ -295,8 +295,9 @@ func TestBisectFlags(t *testing.T) {
 	}{
 		{name: "dry-run", args: []string{"--dry-run"}, code: 1, verdict: "inconclusive", probes: 1, unchange: true},
 		{name: "keep-all", args: []string{"--keep-all"}, code: 1, verdict: "culprit_found", unchange: true},
+		// Two candidates: the baseline, the first alone, then both off.
 		{name: "scope without the culprit", args: []string{"--scope", "mu-plugins,dropins"}, code: 1,
-			verdict: "not_extension", probes: 2, unchange: true},
+			verdict: "not_extension", probes: 3, unchange: true},
 		{name: "scope plugins", args: []string{"--scope", "plugins"}, code: 0, verdict: "culprit_found", left: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
