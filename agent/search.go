@@ -38,9 +38,10 @@ func probeBudget(n int) int { return n*n + 10 }
 // Minimize never probes a set twice, nor all n; probes counts the calls of test. One culprit costs
 // at most ⌈log2 n⌉+1 probes (7 among 64, 1 for n = 1): the bisection of the prefixes of order, then
 // the suspect alone, or, for the first in order, which the bisection tests alone already, none
-// enabled. A cause outside the candidates costs the same: every prefix fails, then none enabled
+// enabled. A cause outside the candidates costs ⌊log2 n⌋+1: every prefix fails, then none enabled
 // fails. k culprits that fail only together cost at most k(⌈log2 n⌉+2)−1 (15 for a pair among 64).
-// For a deterministic site the result is 1-minimal, ascending. After probeBudget(n) probes
+// For a deterministic site the result is 1-minimal, ascending (a single culprit's with none enabled
+// taken to pass, as above, unless it was probed). After probeBudget(n) probes
 // Minimize gives up and returns the smallest failing set it saw with an error wrapping
 // ErrProbeBudget; on a probe error or cancellation it returns no culprits.
 func Minimize(ctx context.Context, n int, order []int, test Test) (culprits []int, probes int, err error) {
