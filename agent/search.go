@@ -24,22 +24,33 @@ var ErrProbeBudget = errors.New("probe budget used up")
 func probeBudget(n int) int { return n*n + 10 }
 
 // Minimize returns a 1-minimal failing set of candidates: enabling exactly them fails, and removing
-// any one of them does not. Preconditions the caller has checked with its own probes: enabling all
-// n candidates fails, enabling none does not. order is the order to search in (indices, e.g. the
-// ones recent logs blame first); nil means 0..n-1.
+// any one of them does not. Precondition the caller has checked with its own probe: enabling all n
+// candidates fails. order is the order to search in (indices, e.g. the ones recent logs blame
+// first); nil means 0..n-1.
 //
-// Minimize never probes a set twice, nor the two sets of its preconditions; probes counts the calls
-// of test. One culprit costs at most ⌈log2 n⌉+1 probes (7 among 64; none for n = 1, where the
-// preconditions answer), and k culprits that fail only together at most k(⌈log2 n⌉+2)−1 (15 for a
-// pair among 64); culprits early in order cost less. For a deterministic site the result is
-// 1-minimal, ascending. After probeBudget(n) probes Minimize gives up and returns the smallest
-// failing set it saw with an error wrapping ErrProbeBudget; on a probe error or cancellation it
-// returns no culprits.
+// Whether enabling none fails Minimize finds out itself, and only when its answers need it: while
+// some probe has passed, the site works with some candidates on, so the cause is among them and
+// none enabled is taken to pass (as on any site where enabling more never fixes anything); when
+// every probe so far has failed and the search is down to the first candidate alone, that probe
+// alone tells a culprit from a cause outside the candidates. An empty result with no error means
+// the site fails with none enabled: no candidate is to blame.
+//
+// Minimize never probes a set twice, nor all n; probes counts the calls of test. One culprit costs
+// at most ⌈log2 n⌉+1 probes (7 among 64, 1 for n = 1): the bisection of the prefixes of order, then
+// the suspect alone, or, for the first in order, which the bisection tests alone already, none
+// enabled. A cause outside the candidates costs ⌊log2 n⌋+1: every prefix fails, then none enabled
+// fails. k culprits that fail only together cost at most k(⌈log2 n⌉+2)−1 (15 for a pair among 64).
+// For a deterministic site the result is 1-minimal, ascending (a single culprit's with none enabled
+// taken to pass, as above, unless it was probed). After probeBudget(n) probes
+// Minimize gives up and returns the smallest failing set it saw with an error wrapping
+// ErrProbeBudget; on a probe error or cancellation it returns no culprits.
 func Minimize(ctx context.Context, n int, order []int, test Test) (culprits []int, probes int, err error) {
-	return minimize(ctx, n, order, test, probeBudget(n))
+	return minimize(ctx, n, order, test, probeBudget(n), false)
 }
 
-func minimize(ctx context.Context, n int, order []int, test Test, budget int) ([]int, int, error) {
+// minimize is Minimize with a budget, and nonePasses: the caller knows already that enabling none
+// passes (a probe of its own passed), so the search never asks.
+func minimize(ctx context.Context, n int, order []int, test Test, budget int, nonePasses bool) ([]int, int, error) {
 	if n <= 0 {
 		return nil, 0, fmt.Errorf("minimize: %d candidates", n)
 	}
@@ -52,7 +63,9 @@ func minimize(ctx context.Context, n int, order []int, test Test, budget int) ([
 		return nil, 0, fmt.Errorf("minimize: order %v is not a permutation of 0..%d", order, n-1)
 	}
 	s := &search{n: n, test: test, budget: budget, seen: map[string]bool{}, best: slices.Sorted(slices.Values(order))}
-	s.seen[s.key(nil)] = false
+	if nonePasses {
+		s.seen[s.key(nil)] = false
+	}
 	s.seen[s.key(order)] = true
 
 	culprits, err := s.run(ctx, order)
@@ -100,7 +113,8 @@ func (s *search) key(set []int) string {
 	return string(b)
 }
 
-// fails answers from memory if it can, else probes the site.
+// fails answers from memory if it can, else probes the site. Memory includes none enabled passing
+// once any probe has passed (see Minimize).
 func (s *search) fails(ctx context.Context, set []int) (bool, error) {
 	k := s.key(set)
 	if failed, ok := s.seen[k]; ok {
@@ -119,6 +133,13 @@ func (s *search) fails(ctx context.Context, set []int) (bool, error) {
 		return false, fmt.Errorf("probe with %d candidates enabled: %w", len(enabled), err)
 	}
 	s.seen[k] = failed
+	if none := s.key(nil); !failed && k != none {
+		// The site works with some candidates on: the cause is among them, not outside. Taken
+		// as none enabled passing, unless that was probed.
+		if _, ok := s.seen[none]; !ok {
+			s.seen[none] = false
+		}
+	}
 	if failed && len(enabled) < len(s.best) {
 		s.best = enabled
 	}
@@ -134,12 +155,17 @@ func (s *search) run(ctx context.Context, order []int) ([]int, error) {
 	}
 	// found ∖ {x} is mostly known already (found grew by one element at a time, each prefix
 	// checked alone); the rest costs a probe each. A removal that still fails means the site is not
-	// monotone, and ddmin takes over from that smaller set.
+	// monotone, and ddmin takes over from that smaller set. For a single culprit the removal is
+	// none enabled: known once any probe has passed, else probed here, the one place Minimize asks,
+	// and failing means a cause outside the candidates.
 	for i := range found {
 		rest := slices.Delete(slices.Clone(found), i, i+1)
 		failed, err := s.fails(ctx, rest)
 		if err != nil {
 			return nil, err
+		}
+		if failed && len(rest) == 0 {
+			return nil, nil
 		}
 		if failed {
 			return s.ddmin(ctx, rest)
@@ -150,7 +176,8 @@ func (s *search) run(ctx context.Context, order []int) ([]int, error) {
 
 // prefixSearch collects culprits one at a time: the shortest failing prefix of the candidates ends
 // with one, and if that one does not fail alone, its partners are among the candidates before it.
-// Each round keeps two facts: found alone passes, found ∪ cand fails. Since no set is probed twice,
+// Each round keeps two facts: found alone passes (in the first round, found is none enabled, taken
+// to pass until run's proof asks), found ∪ cand fails. Since no set is probed twice,
 // the answers it acts on never contradict each other, so every round shortens cand and the search
 // ends with a failing found even when the site is not monotone.
 func (s *search) prefixSearch(ctx context.Context, order []int) ([]int, error) {

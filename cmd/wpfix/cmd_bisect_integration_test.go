@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -127,6 +128,7 @@ type report struct {
 	LeftDisabled []wp.Extension `json:"left_disabled"`
 	Probes       int            `json:"probes"`
 	FinalStatus  int            `json:"final_status"`
+	Candidates   []wp.Extension `json:"candidates"`
 	Notes        []string       `json:"notes"`
 }
 
@@ -279,6 +281,10 @@ func TestBisectLeavesAlone(t *testing.T) {
 		rep := parseReport(t, r)
 		assert.Equal(t, "not_extension", rep.Verdict)
 		assert.Equal(t, 502, rep.FinalStatus)
+		// The baseline, ⌊log2 n⌋ halvings down to the first candidate
+		// alone, all failing, then everything off.
+		n := len(rep.Candidates)
+		assert.Equal(t, 1+bits.Len(uint(n))-1+1, rep.Probes, "probes for an outside cause among %d", n)
 		b.assertAsBefore(t, before, "nothing changed")
 	})
 }
@@ -295,8 +301,9 @@ func TestBisectFlags(t *testing.T) {
 	}{
 		{name: "dry-run", args: []string{"--dry-run"}, code: 1, verdict: "inconclusive", probes: 1, unchange: true},
 		{name: "keep-all", args: []string{"--keep-all"}, code: 1, verdict: "culprit_found", unchange: true},
+		// Two candidates: the baseline, the first alone, then both off.
 		{name: "scope without the culprit", args: []string{"--scope", "mu-plugins,dropins"}, code: 1,
-			verdict: "not_extension", probes: 2, unchange: true},
+			verdict: "not_extension", probes: 3, unchange: true},
 		{name: "scope plugins", args: []string{"--scope", "plugins"}, code: 0, verdict: "culprit_found", left: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -68,9 +68,10 @@ func (b *bisectSite) waitSteps(t *testing.T, n int, cmd *exec.Cmd, out *bytes.Bu
 }
 
 // TestBisectKilled kills wpfix with SIGKILL at several points of its
-// journal; wpfix restore then leaves the site exactly as before.
+// journal, the last near the end (a whole run journals 19 steps); wpfix
+// restore then leaves the site exactly as before.
 func TestBisectKilled(t *testing.T) {
-	for _, at := range []int{1, 2, 5, 12, 20} {
+	for _, at := range []int{1, 2, 5, 12, 18} {
 		t.Run("step-"+strconv.Itoa(at), func(t *testing.T) {
 			t.Parallel()
 			b := newBisectSite(t, wptest.Options{})

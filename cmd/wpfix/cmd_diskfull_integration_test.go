@@ -201,7 +201,8 @@ func TestRestoreDiskFullLeftToMark(t *testing.T) {
 	assert.Regexp(t, `the disk is full: \d+ steps? (were|was) undone but could not be marked in the journal; `+
 		`run wpfix restore again when there is space — it will find (them|it) done`, r.stderr)
 	for _, p := range moved[1:] {
-		assert.DirExists(t, p, "put back with the disk full")
+		_, err := os.Stat(p) // a folder, or a single-file plugin
+		assert.NoError(t, err, "put back with the disk full")
 	}
 
 	// The person keeps the quarantined copy; space again.
