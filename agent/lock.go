@@ -19,7 +19,7 @@ func (s *Site) journalSite() journal.Site {
 		js.Options = s.DB
 	}
 	if n := s.network(); n != nil {
-		js.Options, js.Blogs, js.Blog = n.main, n.journalBlogs, n.blog
+		js.Options, js.Blogs, js.Blog, js.OtherBlogs = n.main, n.journalBlogs, n.blog, n.others
 	}
 	return js
 }

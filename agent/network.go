@@ -22,6 +22,9 @@ type network struct {
 	// blog is the site the run works on: 0 for the main site, else its
 	// blog id, as the journal counts them.
 	blog int
+	// others are the other sites whose options the run holds
+	// (journal.Site.OtherBlogs).
+	others []int
 }
 
 // db returns the options of the site blog id (0: the main site).
@@ -136,4 +139,26 @@ func (s *Site) otherBlogs(ctx context.Context, plugins, themes []string) ([]int,
 		}
 	}
 	return ids, nil
+}
+
+// holdOtherBlogs finds the other sites of the network whose options the
+// run must hold (otherBlogs), for the journal to snapshot.
+func (b *bisection) holdOtherBlogs(ctx context.Context) error {
+	var plugins, themes []string
+	for _, c := range b.cands {
+		switch c.Kind {
+		case wp.KindPlugin:
+			plugins = append(plugins, c.Name)
+		case wp.KindTheme:
+			themes = append(themes, c.Name)
+		}
+	}
+	ids, err := b.site.otherBlogs(ctx, plugins, themes)
+	if err != nil {
+		return err
+	}
+	if n := b.site.network(); n != nil {
+		n.others = ids
+	}
+	return nil
 }
