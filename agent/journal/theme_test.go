@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -215,6 +216,26 @@ func TestThemeJournalTrust(t *testing.T) {
 			assert.DirExists(t, filepath.Join(s.ThemeDir, "twentytwentythree"))
 		})
 	}
+	t.Run("killed half way", func(t *testing.T) {
+		// Planned: the folder made, style.css written, index.php's atomic
+		// write killed before its rename.
+		s := trustSite(t)
+		dir := filepath.Join(s.ThemeDir, themeName)
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "style.css"), []byte("x"), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, ".index.php.wpfix-tmp-0a1b2c3d4e5f"), []byte("x"), 0o600))
+		write(t, s, journal.Version, map[string]any{"op": "theme", "name": themeName})
+		b, err := os.ReadFile(filepath.Join(s.Dir(), "journal"))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(s.Dir(), "journal"), []byte(strings.Replace(string(b), `"done"`, `"planned"`, 1)), 0o600))
+		j, err := journal.Read(ctx, s)
+		require.NoError(t, err)
+		require.Len(t, j.Pending(), 1)
+		assert.Equal(t, journal.Planned, j.Pending()[0].State)
+		require.NoError(t, j.Finish(ctx))
+		assert.NoDirExists(t, dir)
+		assert.NoFileExists(t, filepath.Join(s.Dir(), "journal"))
+	})
 	t.Run("foreign file left", func(t *testing.T) {
 		s := trustSite(t)
 		dir := place(t, s, "functions.php")
