@@ -105,6 +105,7 @@ func (b *bisection) placeMinimalTheme(ctx context.Context) (done bool, err error
 		b.untried = append(b.untried, c.String())
 		b.report.Notes = append(b.report.Notes, fmt.Sprintf("the %s could not be tried: no other default (twenty*) theme is installed, and wpfix's minimal theme could not be placed to switch to (%v)", c, err))
 		b.cands = slices.Delete(b.cands, i, i+1)
+		b.report.Candidates = slices.DeleteFunc(b.report.Candidates, func(e wp.Extension) bool { return e == c.Extension })
 		if len(b.cands) == 0 {
 			b.report.Verdict = VerdictInconclusive
 			return true, b.finish(ctx, nil)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -153,29 +154,51 @@ func TestBisectThemeNoDefault(t *testing.T) {
 // TestBisectThemeUntried: when the theme cannot be tried (no default
 // theme, and a themes folder wpfix cannot write to place its minimal
 // theme), bisect says so and concludes inconclusive, never that the cause
-// lies outside the extensions; everything is as before.
+// lies outside the extensions; everything is as before. With --scope
+// theme nothing is left to try at all.
 func TestBisectThemeUntried(t *testing.T) {
-	t.Parallel()
-	b := newBisectSite(t, wptest.Options{})
-	b.st.AddTheme(t, "wptest-broken-theme", wptest.Fatal)
-	b.st.ActivateTheme(t, "wptest-broken-theme", "wptest-broken-theme")
-	b.st.RemoveDefaultThemes(t)
-	require.NoError(t, os.Chmod(b.st.ThemeDir, 0o555))
-	t.Cleanup(func() { os.Chmod(b.st.ThemeDir, 0o755) })
-	require.NotEqual(t, http.StatusOK, b.st.Get(t, "/").Status, "precondition: broken")
-	before := b.state(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		// others: candidates besides the theme were turned on and off.
+		others bool
+	}{
+		{"with the plugins", nil, true},
+		{"the theme alone", []string{"--scope", "theme"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := newBisectSite(t, wptest.Options{})
+			b.st.AddTheme(t, "wptest-broken-theme", wptest.Fatal)
+			b.st.ActivateTheme(t, "wptest-broken-theme", "wptest-broken-theme")
+			b.st.RemoveDefaultThemes(t)
+			require.NoError(t, os.Chmod(b.st.ThemeDir, 0o555))
+			t.Cleanup(func() { os.Chmod(b.st.ThemeDir, 0o755) })
+			require.NotEqual(t, http.StatusOK, b.st.Get(t, "/").Status, "precondition: broken")
+			before := b.state(t)
 
-	r := b.run(t, "bisect", "--json")
-	assert.Equal(t, 1, r.code, "still broken: %s", r.stderr)
-	rep := parseReport(t, r)
-	assert.Equal(t, "inconclusive", rep.Verdict, "notes: %v", rep.Notes)
-	assert.Empty(t, rep.Culprits)
-	notes := strings.Join(rep.Notes, "\n")
-	assert.Contains(t, notes, "the theme wptest-broken-theme could not be tried: no other default (twenty*) theme is installed, and wpfix's minimal theme could not be placed")
-	assert.Contains(t, notes, "permission denied", "the note says why")
-	assert.Contains(t, notes, "not every one could be tried (theme wptest-broken-theme)")
-	assert.NotContains(t, notes, "outside its plugins and theme")
-	b.assertAsBefore(t, before, "nothing changed")
-	b.assertNoTrace(t)
-	assert.Empty(t, b.minimalThemes(t))
+			r := b.run(t, append([]string{"bisect", "--json"}, tc.args...)...)
+			assert.Equal(t, 1, r.code, "still broken: %s", r.stderr)
+			rep := parseReport(t, r)
+			assert.Equal(t, "inconclusive", rep.Verdict, "notes: %v", rep.Notes)
+			assert.Empty(t, rep.Culprits)
+			var cands struct {
+				Candidates []wp.Extension `json:"candidates"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &cands))
+			assert.NotContains(t, cands.Candidates, wp.Extension{Kind: wp.KindTheme, Name: "wptest-broken-theme"}, "the theme was not turned on and off")
+			assert.Equal(t, tc.others, len(cands.Candidates) > 0, "candidates %v", cands.Candidates)
+			notes := strings.Join(rep.Notes, "\n")
+			t.Logf("%d probes, notes:\n%s", rep.Probes, notes)
+			assert.Contains(t, notes, "the theme wptest-broken-theme could not be tried: no other default (twenty*) theme is installed, and wpfix's minimal theme could not be placed")
+			assert.Contains(t, notes, "permission denied", "the note says why")
+			if tc.others {
+				assert.Contains(t, notes, "not every one could be tried (theme wptest-broken-theme)")
+			}
+			assert.NotContains(t, notes, "outside its plugins and theme")
+			b.assertAsBefore(t, before, "nothing changed")
+			b.assertNoTrace(t)
+			assert.Empty(t, b.minimalThemes(t))
+		})
+	}
 }
