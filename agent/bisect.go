@@ -91,8 +91,13 @@ type bisection struct {
 	cands   []*candidate
 	report  *Report
 	start   time.Time
-	// defaultTheme is what the theme candidate is switched to.
+	// defaultTheme is what the theme candidate is switched to: an
+	// installed default theme (themeTarget), or wpfix's minimal theme once
+	// placed; "" until then.
 	defaultTheme string
+	// untried names the candidates that could not be tried (see
+	// Report.settleUntried).
+	untried []string
 	// siteURL and objectCache: where the cache helper goes, and whether
 	// one is needed (an object-cache.php drop-in with the theme in play).
 	siteURL     string
@@ -194,9 +199,15 @@ func Bisect(ctx context.Context, s *Site, o BisectOptions) (rep *Report, err err
 			return nil, err
 		}
 	}
+	if done, err := b.placeMinimalTheme(ctx); err != nil {
+		return nil, err
+	} else if done {
+		return rep, nil
+	}
 	if err := b.search(ctx); err != nil {
 		return nil, err
 	}
+	rep.settleUntried(b.untried)
 	return rep, nil
 }
 
@@ -250,15 +261,12 @@ func (b *bisection) prepare(ctx context.Context) error {
 		}
 	}
 	if in(wp.KindTheme) && inv.Stylesheet != "" {
-		for _, t := range inv.DefaultThemes {
-			if t != inv.Stylesheet && t != inv.Template {
-				b.defaultTheme = t
-				break
-			}
-		}
-		if b.defaultTheme == "" {
-			b.report.Notes = append(b.report.Notes, "the theme is not tried: no other default (twenty*) theme is installed to switch to")
+		if journal.IsMinimalTheme(inv.Stylesheet) || journal.IsMinimalTheme(inv.Template) {
+			// An earlier run left the site's theme disabled.
+			b.report.Notes = append(b.report.Notes, "the theme is not tried: the site runs wpfix's minimal theme "+inv.Stylesheet+", which an earlier run switched to from a culprit theme (wpfix restore puts that theme back)")
 		} else {
+			// "": wpfix's minimal theme, placed once the journal is open.
+			b.defaultTheme = themeTarget(inv.Stylesheet, inv.Template, inv.DefaultThemes)
 			add(wp.KindTheme, inv.Stylesheet, "")
 			for _, d := range inv.Dropins {
 				b.objectCache = b.objectCache || d.File == "object-cache.php"
@@ -307,7 +315,7 @@ func (b *bisection) plan() string {
 		}, c.String()))
 	}
 	return fmt.Sprintf("The site is broken. wpfix will turn off and on these %d extensions (plugins, must-use plugins and drop-ins are moved into %s, the theme is switched to %s), journaled in %s, until it finds the culprit; everything else is put back:\n  %s",
-		len(b.cands), path.Join(stateDir(b.site), "quarantine"), orDash(b.defaultTheme), stateDir(b.site),
+		len(b.cands), path.Join(stateDir(b.site), "quarantine"), b.themeTargetText(), stateDir(b.site),
 		strings.Join(names, "\n  "))
 }
 
@@ -592,7 +600,8 @@ func (b *bisection) apply(ctx context.Context, on []bool) error {
 
 // disable turns one candidate off: a file or folder is moved into the
 // quarantine (a rename on the same filesystem, atomic and keeping owner and
-// mode); the theme is switched to a default theme.
+// mode); the theme is switched to a default theme, or to wpfix's minimal
+// theme.
 func (b *bisection) disable(ctx context.Context, c *candidate) error {
 	j := b.journal
 	why := "wpfix bisect: turn off " + c.String()

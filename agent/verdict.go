@@ -1,5 +1,10 @@
 package agent
 
+import (
+	"slices"
+	"strings"
+)
+
 // This file holds the verdicts: what a report says about the site once a
 // command is done, so that the CLI, heal and check answer alike.
 
@@ -37,4 +42,23 @@ func (r *Report) StillBroken(keepAll bool) bool {
 		return keepAll
 	}
 	return false
+}
+
+// outsideClaim is what a not_extension note says of the cause; a report
+// that names a candidate it could not try must not say it.
+const outsideClaim = "outside its plugins and theme"
+
+// settleUntried keeps the verdict from claiming that the cause lies
+// outside the extensions while a candidate could not be tried (untried
+// names each, "theme mytheme"): not_extension becomes inconclusive, and
+// the note that claimed it says instead what was not tried. Any other
+// verdict stands: a culprit found among the others is found.
+func (r *Report) settleUntried(untried []string) {
+	if r.Verdict != VerdictNotExtension || len(untried) == 0 {
+		return
+	}
+	r.Verdict = VerdictInconclusive
+	r.Notes = slices.DeleteFunc(r.Notes, func(n string) bool { return strings.Contains(n, outsideClaim) })
+	r.Notes = append(r.Notes, "the site fails with every candidate that could be tried turned off, but not every one could be tried ("+
+		strings.Join(untried, ", ")+"): the cause may lie there, or outside the extensions")
 }

@@ -132,9 +132,13 @@ type OptionSnapshot struct {
 // Version is the journal format this wpfix writes. Version 2 gave a helper
 // file its own operation (OpHelper); version 3 records how a finished run
 // left the options (Ended, Left), which an older wpfix would ignore and so
-// write a stale snapshot over the admin's changes. Versions 1 and 2 are
-// read as well (see legacyCreate). A journal of a later version is
-// refused, never half understood: restore it with the wpfix that wrote it.
+// write a stale snapshot over the admin's changes; version 4 places
+// wpfix's minimal theme (OpTheme), which an older wpfix would refuse as an
+// unknown operation, and snapshots the options of other sites of a
+// multisite network (OptionSnapshot.Blog, Step.Blog), which an older
+// wpfix would write into the main site's. Versions 1 to 3 are read as
+// well (see legacyCreate). A journal of a later version is refused, never
+// half understood: restore it with the wpfix that wrote it.
 const Version = 4
 
 type file struct {
@@ -538,6 +542,8 @@ func (j *Journal) reverse(ctx context.Context, st *Step) error {
 			return nil
 		}
 		return err
+	case OpTheme:
+		return j.reverseTheme(ctx, st, t.path)
 	}
 	return fmt.Errorf("journal step %d: unknown operation %q", st.Seq, st.Op)
 }
@@ -623,17 +629,21 @@ func (j *Journal) HelperPath(st *Step) (string, error) {
 }
 
 // Finish removes the journal when no change is left in effect: helper
-// files first, then the folders made. A journal with changes left (a
-// culprit kept disabled) stays, for restore. It needs no space: with the
-// disk full it ends as well (see Undo), and Removed then says the marks
-// Undo could not save no longer matter.
+// files first, then wpfix's minimal themes, then the folders made. A
+// journal with changes left (a culprit kept disabled) stays, for restore;
+// a minimal theme no step in effect switches the site to is removed even
+// then. It needs no space: with the disk full it ends as well (see Undo),
+// and Removed then says the marks Undo could not save no longer matter.
 func (j *Journal) Finish(ctx context.Context) error {
+	if err := j.removeUnusedThemes(ctx); err != nil {
+		return err
+	}
 	for _, st := range j.file.Steps {
 		if st.State != Undone && !st.Housekeeping() {
 			return nil
 		}
 	}
-	for _, op := range []Op{OpHelper, OpMkdir} {
+	for _, op := range []Op{OpHelper, OpTheme, OpMkdir} {
 		for i := len(j.file.Steps) - 1; i >= 0; i-- {
 			if st := j.file.Steps[i]; st.Op == op && st.State != Undone {
 				if err := j.Undo(ctx, st); err != nil {

@@ -40,6 +40,8 @@ func TestStepJSON(t *testing.T) {
 			journal.Step{Seq: 5, State: journal.Done, Op: journal.OpOption, Name: "active_sitewide_plugins", New: "a:0:{}", Network: true}},
 		{"mkdir", `{"seq":6,"state":"done","op":"mkdir","path":"/q"}`,
 			journal.Step{Seq: 6, State: journal.Done, Op: journal.OpMkdir, Path: "/q"}},
+		{"theme", `{"seq":7,"state":"planned","op":"theme","name":"wpfix-minimal-0123456789abcdef"}`,
+			journal.Step{Seq: 7, State: journal.Planned, Op: journal.OpTheme, Name: "wpfix-minimal-0123456789abcdef"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,6 +166,7 @@ func FuzzReadJournal(f *testing.F) {
 	f.Add([]byte(`{"version":2,"steps":[{"seq":1,"state":"done","op":"rename","from":"/etc/passwd","to":"@CONTENT@/.wpfix/quarantine/plugin/passwd"}]}`))
 	f.Add([]byte(`{"version":2,"steps":[{"seq":1,"state":"done","op":"rename","from":"@CONTENT@/plugins/a","to":"@CONTENT@/.wpfix/quarantine/plugin/a"},{"seq":2,"state":"done","op":"mkdir","path":"@CONTENT@/.wpfix/quarantine/plugin"},{"seq":3,"state":"planned","op":"helper","path":"@ROOT@/wpfix-flush-0123456789abcdef.php","token":"t"}]}`))
 	f.Add([]byte(`{"version":2,"snapshot":[{"name":"siteurl","value":"x"}],"steps":[{"seq":1,"state":"done","op":"option","name":"users_can_register"}]}`))
+	f.Add([]byte(`{"version":4,"steps":[{"seq":1,"state":"done","op":"theme","name":"wpfix-minimal-0123456789abcdef","path":"/etc"},{"seq":2,"state":"done","op":"theme","name":"../../etc"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		root := t.TempDir()
 		content := filepath.Join(root, "wp-content")
@@ -206,6 +209,10 @@ func FuzzReadJournal(f *testing.F) {
 				p, err := j.HelperPath(st)
 				assert.NoError(t, err)
 				assert.Equal(t, st.Path, p)
+			case journal.OpTheme:
+				assert.True(t, journal.IsMinimalTheme(st.Name), "theme %q", st.Name)
+				assert.Equal(t, filepath.Join(content, "themes", st.Name), s.ThemePath(st.Name), "a minimal theme is in the site's themes folder")
+				assert.True(t, inside(s.ThemePath(st.Name), filepath.Join(content, "themes")), "theme %q", st.Name)
 			case journal.OpOption:
 				assert.True(t, slices.Contains(journal.ProtectedOptions, st.Name) || (st.Network && st.Name == "active_sitewide_plugins"), "option %q", st.Name)
 			default:

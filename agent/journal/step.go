@@ -64,7 +64,8 @@ type Step struct {
 	// From and To are a rename's (OpRename).
 	From string `json:"from,omitempty"`
 	To   string `json:"to,omitempty"`
-	// Name, Old, OldSet, New and Network are an option's (OpOption).
+	// Name, Old, OldSet, New and Network are an option's (OpOption);
+	// Name is also a minimal theme's folder name (OpTheme).
 	Name    string `json:"name,omitempty"`
 	Old     string `json:"old,omitempty"`
 	OldSet  bool   `json:"old_set,omitempty"`
@@ -109,8 +110,9 @@ func (s *Step) UnmarshalJSON(b []byte) error {
 }
 
 // Housekeeping reports a step that only makes room for the others (a
-// quarantine folder, a helper file): restore leaves it for Finish.
-func (s *Step) Housekeeping() bool { return s.Op == OpMkdir || s.Op == OpHelper }
+// quarantine folder, a helper file, wpfix's minimal theme): restore leaves
+// it for Finish.
+func (s *Step) Housekeeping() bool { return s.Op == OpMkdir || s.Op == OpHelper || s.Op == OpTheme }
 
 // ErrUntrusted marks a journal wpfix refuses to act on: not a regular file,
 // larger than MaxSize, not JSON, or holding a step or an option snapshot
@@ -194,7 +196,8 @@ type target struct {
 	// from and to are a rename's: the extension's place in the site and
 	// its place in the quarantine.
 	from, to string
-	// path is a mkdir's folder, or a helper's file.
+	// path is a mkdir's folder, a helper's file, or a minimal theme's
+	// folder.
 	path string
 }
 
@@ -249,6 +252,8 @@ func (s Site) rebuild(st *Step) (target, error) {
 			return target{}, fmt.Errorf("places %q, which is not a wpfix helper file of this site (%s/wpfix-PURPOSE-HEX.php)", st.Path, orDash(root))
 		}
 		return target{path: path.Join(root, path.Base(p))}, nil
+	case OpTheme:
+		return s.rebuildTheme(st)
 	case OpOption:
 		if st.Blog < 0 || (st.Blog > 0 && (st.Network || s.Blogs == nil)) {
 			return target{}, fmt.Errorf("writes the option %q of blog %d, which is not a site of this install", st.Name, st.Blog)

@@ -39,3 +39,43 @@ func TestJournalVersion(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, later, string(after), "a journal refused is left as it is")
 }
+
+// TestJournalVersion3: a journal of the release before the minimal theme
+// (format version 3: a run that ended with a plugin left disabled) is read
+// and put back in full by this one.
+func TestJournalVersion3(t *testing.T) {
+	ctx := t.Context()
+	root := t.TempDir()
+	content := filepath.Join(root, "wp-content")
+	q := filepath.Join(content, journal.StateDir, "quarantine")
+	require.NoError(t, os.MkdirAll(filepath.Join(q, "plugin", "slider"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(content, "plugins"), 0o755))
+	plugins := `a:1:{i:0;s:17:"slider/slider.php";}`
+	opts := journaltest.NewMemOptions(map[string]string{"active_plugins": "a:0:{}", "template": "mytheme", "stylesheet": "mytheme"})
+	v3 := fmt.Sprintf(`{"version":3,"started":"2026-12-01T00:00:00Z",
+ "snapshot":[{"name":"active_plugins","value":%q,"exists":true},{"name":"template","value":"mytheme","exists":true},{"name":"stylesheet","value":"mytheme","exists":true},{"name":"current_theme","value":"","exists":false}],
+ "ended":"2026-12-01T00:01:00Z",
+ "left":[{"name":"active_plugins","value":"a:0:{}","exists":true},{"name":"template","value":"mytheme","exists":true},{"name":"stylesheet","value":"mytheme","exists":true},{"name":"current_theme","value":"","exists":false}],
+ "steps":[{"seq":1,"state":"done","op":"mkdir","path":%q},{"seq":2,"state":"done","op":"mkdir","path":%q},
+  {"seq":3,"state":"done","op":"rename","from":%q,"to":%q}]}`,
+		plugins, q, filepath.Join(q, "plugin"), filepath.Join(content, "plugins", "slider"), filepath.Join(q, "plugin", "slider"))
+	require.NoError(t, os.WriteFile(filepath.Join(content, journal.StateDir, "journal"), []byte(v3), 0o600))
+	s := journal.Site{Host: remote.NewLocal(), Root: root, ContentDir: content, Options: opts}
+	j, err := journal.Read(ctx, s)
+	require.NoError(t, err)
+	require.NotNil(t, j)
+	assert.True(t, j.Released())
+	_, err = j.Merge(ctx)
+	require.NoError(t, err)
+	for _, st := range j.Pending() {
+		if !st.Housekeeping() {
+			require.NoError(t, j.Undo(ctx, st))
+		}
+	}
+	require.NoError(t, j.RestoreOptions(ctx))
+	require.NoError(t, j.Finish(ctx))
+	assert.DirExists(t, filepath.Join(content, "plugins", "slider"))
+	assert.NoDirExists(t, q)
+	assert.NoFileExists(t, filepath.Join(content, journal.StateDir, "journal"))
+	assert.Equal(t, plugins, opts.Values["active_plugins"], "the culprit is active again")
+}

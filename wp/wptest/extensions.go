@@ -182,6 +182,37 @@ func (s *Stack) AddChildTheme(t testing.TB, slug, parent, body string) {
 	s.writeFile(t, filepath.Join(dir, "functions.php"), "<?php\n"+body+"\n")
 }
 
+// AddTheme installs a standalone (classic) theme whose functions.php runs
+// body and whose index.php renders a whole, plain page.
+func (s *Stack) AddTheme(t testing.TB, slug, body string) {
+	t.Helper()
+	dir := filepath.Join(s.ThemeDir, slug)
+	s.writeFile(t, filepath.Join(dir, "style.css"), "/*\nTheme Name: "+slug+
+		"\nDescription: Installed by wptest.\nVersion: 1.0.0\n*/\n")
+	s.writeFile(t, filepath.Join(dir, "functions.php"), "<?php\n"+body+"\n")
+	s.writeFile(t, filepath.Join(dir, "index.php"), "<!DOCTYPE html>\n<html><head><title><?php bloginfo( 'name' ); ?></title>"+
+		"<link rel=\"stylesheet\" href=\"<?php echo esc_url( get_stylesheet_uri() ); ?>\"><?php wp_head(); ?></head>\n"+
+		"<body><h1><?php bloginfo( 'name' ); ?></h1><?php wp_footer(); ?></body></html>\n")
+}
+
+// RemoveDefaultThemes deletes the installed twenty* themes but those kept,
+// as hardening guides have production sites do.
+func (s *Stack) RemoveDefaultThemes(t testing.TB, keep ...string) {
+	t.Helper()
+	themes, err := filepath.Glob(filepath.Join(s.ThemeDir, "twenty*"))
+	if err != nil {
+		t.Fatalf("wptest: %v", err)
+	}
+	for _, dir := range themes {
+		if slices.Contains(keep, filepath.Base(dir)) {
+			continue
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatalf("wptest: remove theme: %v", err)
+		}
+	}
+}
+
 // ActivateTheme points template and stylesheet at a theme, as switch_theme
 // does.
 func (s *Stack) ActivateTheme(t testing.TB, template, stylesheet string) {
