@@ -64,20 +64,25 @@ echo json_encode($id), "\n";`, u.Host, path, "wptest "+name, strings.TrimSuffix(
 }
 
 // ActivatePluginsOn activates plugins (files relative to the plugins
-// folder) on one site of the network, as that site's plugins.php does.
+// folder) on one site of the network, storing them as activate_plugin()
+// does (appended, sorted); the plugins are not loaded, so one that kills
+// its worker can be activated.
 func (s *Stack) ActivatePluginsOn(t testing.TB, site Site, files ...string) {
 	t.Helper()
 	list, _ := json.Marshal(files)
 	s.RunWordPress(t, fmt.Sprintf(`switch_to_blog(%d);
-$r = activate_plugins(json_decode(%q, true), '', false, true);
-if (is_wp_error($r)) { fwrite(STDERR, $r->get_error_message()); exit(1); }`, site.ID, list))
+$a = (array) get_option('active_plugins', []);
+foreach (json_decode(%q, true) as $f) { if (!in_array($f, $a, true)) { $a[] = $f; } }
+sort($a);
+update_option('active_plugins', $a);`, site.ID, list))
 }
 
-// NetworkActivatePlugins activates plugins for the whole network, as the
-// network admin's plugins.php does.
+// NetworkActivatePlugins activates plugins for the whole network, stored
+// as activate_plugin() stores them (file => time); they are not loaded.
 func (s *Stack) NetworkActivatePlugins(t testing.TB, files ...string) {
 	t.Helper()
 	list, _ := json.Marshal(files)
-	s.RunWordPress(t, fmt.Sprintf(`$r = activate_plugins(json_decode(%q, true), '', true, true);
-if (is_wp_error($r)) { fwrite(STDERR, $r->get_error_message()); exit(1); }`, list))
+	s.RunWordPress(t, fmt.Sprintf(`$a = (array) get_site_option('active_sitewide_plugins', []);
+foreach (json_decode(%q, true) as $f) { $a[$f] = time(); }
+update_site_option('active_sitewide_plugins', $a);`, list))
 }
