@@ -65,6 +65,9 @@ type Site struct {
 	DB     *wp.DB
 	// DBErr is why DB is nil, with Options.DBOptional.
 	DBErr error
+	// net is the multisite network the site belongs to, once read; nil on
+	// a single site.
+	net *network
 	// Log receives warnings and notable findings the reports do not carry
 	// (a host that cannot sync the journal, a server config that could not
 	// be read); Open takes Options.Remote.Logger. nil is silence.

@@ -214,6 +214,10 @@ func Bisect(ctx context.Context, s *Site, o BisectOptions) (rep *Report, err err
 // prepare lists the candidates and sets up the probe.
 func (b *bisection) prepare(ctx context.Context) error {
 	s := b.site
+	// on a multisite network, --url names the site to work on
+	if err := s.useURL(ctx, b.o.Probe.URL); err != nil {
+		return err
+	}
 	inv, err := s.WP.Inventory(ctx, s.DB)
 	if err != nil {
 		return unreachable(err)
@@ -271,6 +275,9 @@ func (b *bisection) prepare(ctx context.Context) error {
 	}
 	for _, c := range b.cands {
 		b.report.Candidates = append(b.report.Candidates, c.Extension)
+	}
+	if err := b.holdOtherBlogs(ctx); err != nil {
+		return err
 	}
 	if paused, err := s.DB.PausedExtensions(ctx); err == nil {
 		for kind, exts := range paused {

@@ -20,6 +20,9 @@ type Info struct {
 	DB          InfoDB   `json:"database"`
 	Unresolved  []string `json:"unresolved,omitempty"`
 	*wp.Inventory
+	// Network lists the sites of a multisite network, each with its own
+	// plugins and theme.
+	Network []wp.NetworkSite `json:"network,omitempty"`
 }
 
 // InfoDB says which database the site uses; never its password.
@@ -46,6 +49,11 @@ func GetInfo(ctx context.Context, s *Site) (*Info, error) {
 	info.DB.Host, _, _ = w.Constant("DB_HOST")
 	info.DB.Via = s.DB.Via
 	info.DB.TablePrefix = s.DB.Prefix()
+	if inv.Multisite {
+		if info.Network, err = w.NetworkSites(ctx, s.DB); err != nil {
+			return nil, unreachable(err)
+		}
+	}
 	for _, u := range w.Config.Unresolved {
 		if _, ok, err := w.Constant(u.Name); !ok || err != nil {
 			info.Unresolved = append(info.Unresolved, u.Name)

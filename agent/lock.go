@@ -18,6 +18,9 @@ func (s *Site) journalSite() journal.Site {
 	if s.DB != nil {
 		js.Options = s.DB
 	}
+	if n := s.network(); n != nil {
+		js.Options, js.Blogs, js.Blog, js.OtherBlogs = n.main, n.journalBlogs, n.blog, n.others
+	}
 	return js
 }
 

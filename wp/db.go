@@ -31,9 +31,12 @@ type DB struct {
 	// client on the host)".
 	Via string
 
-	prefix string
-	siteID string
-	q      querier
+	// prefix is the table prefix of the blog whose options the DB reads
+	// and writes; base is $table_prefix, the network's tables' (blogs,
+	// sitemeta). They differ only for a subsite (ForBlog).
+	prefix, base string
+	siteID       string
+	q            querier
 }
 
 // querier runs SQL with ? placeholders for string arguments.
@@ -82,7 +85,7 @@ func (s *Site) OpenDB(ctx context.Context) (*DB, error) {
 			return nil, err
 		}
 	}
-	db := &DB{Via: addr.Network + " " + addr.Addr, prefix: prefix, siteID: "1"}
+	db := &DB{Via: addr.Network + " " + addr.Addr, prefix: prefix, base: prefix, siteID: "1"}
 	if v, ok, _ := s.Constant("SITE_ID_CURRENT_SITE"); ok && v != "" {
 		db.siteID = v
 	}
@@ -144,6 +147,26 @@ func (d *DB) Option(ctx context.Context, name string) (string, bool, error) {
 	return rows[0][0], true, nil
 }
 
+// Options returns several options at once, byte for byte as stored; one
+// that does not exist is missing from the map.
+func (d *DB) Options(ctx context.Context, names ...string) (map[string]string, error) {
+	if len(names) == 0 {
+		return map[string]string{}, nil
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ")
+	rows, err := d.q.query(ctx, "SELECT option_name, option_value FROM `"+d.prefix+"options` WHERE option_name IN ("+marks+")", names...)
+	if err != nil {
+		return nil, fmt.Errorf("read options %s from %soptions: %w", strings.Join(names, ", "), d.prefix, err)
+	}
+	m := make(map[string]string, len(rows))
+	for _, r := range rows {
+		if len(r) == 2 {
+			m[r[0]] = r[1]
+		}
+	}
+	return m, nil
+}
+
 // SetOption stores an option's value, byte for byte, adding it (autoloaded,
 // as add_option does) when it does not exist.
 func (d *DB) SetOption(ctx context.Context, name, value string) error {
@@ -196,7 +219,7 @@ func (d *DB) PausedExtensions(ctx context.Context) (map[string]map[string]string
 // SiteOption returns a network option of a multisite install (sitemeta of
 // the current network), and whether it exists.
 func (d *DB) SiteOption(ctx context.Context, key string) (string, bool, error) {
-	rows, err := d.q.query(ctx, "SELECT meta_value FROM `"+d.prefix+"sitemeta` WHERE meta_key = ? AND site_id = ? ORDER BY meta_id LIMIT 1",
+	rows, err := d.q.query(ctx, "SELECT meta_value FROM `"+d.base+"sitemeta` WHERE meta_key = ? AND site_id = ? ORDER BY meta_id LIMIT 1",
 		key, d.siteID)
 	if err != nil {
 		return "", false, fmt.Errorf("read network option %s: %w", key, err)
@@ -209,7 +232,7 @@ func (d *DB) SiteOption(ctx context.Context, key string) (string, bool, error) {
 
 // SetSiteOption stores a network option of a multisite install.
 func (d *DB) SetSiteOption(ctx context.Context, key, value string) error {
-	err := d.q.exec(ctx, "UPDATE `"+d.prefix+"sitemeta` SET meta_value = ? WHERE meta_key = ? AND site_id = ?", value, key, d.siteID)
+	err := d.q.exec(ctx, "UPDATE `"+d.base+"sitemeta` SET meta_value = ? WHERE meta_key = ? AND site_id = ?", value, key, d.siteID)
 	if err != nil {
 		return fmt.Errorf("write network option %s: %w", key, err)
 	}

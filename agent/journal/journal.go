@@ -69,6 +69,19 @@ type Site struct {
 	// Options are the site's options, for the snapshot and OpOption
 	// steps; the lock alone does without.
 	Options Options
+	// Blogs, on a multisite network, gives the options of a site of the
+	// network by its blog id, Options being the main site's (blog 0 in
+	// the journal, whatever its id); nil on a single site.
+	Blogs func(id int) Options
+	// Blog is the site of the network a run works on (its theme switched,
+	// its protected options snapshotted): 0 for the main site or a single
+	// site.
+	Blog int
+	// OtherBlogs are the other sites of the network (0: the main site)
+	// whose options a run may make WordPress rewrite (their active plugins
+	// or theme name a candidate): Open snapshots their protected options
+	// too, and the run holds and merges them as Blog's.
+	OtherBlogs []int
 	// Log receives the journal's warnings; nil discards them.
 	Log *slog.Logger
 }
@@ -109,8 +122,11 @@ const MaxSize = 16 << 20
 type OptionSnapshot struct {
 	Name    string `json:"name"`
 	Network bool   `json:"network,omitempty"`
-	Value   string `json:"value"`
-	Exists  bool   `json:"exists"`
+	// Blog, when not 0, is the other site of the network (Site.OtherBlogs)
+	// the option is of.
+	Blog   int    `json:"blog,omitempty"`
+	Value  string `json:"value"`
+	Exists bool   `json:"exists"`
 }
 
 // Version is the journal format this wpfix writes. Version 2 gave a helper
@@ -118,9 +134,11 @@ type OptionSnapshot struct {
 // left the options (Ended, Left), which an older wpfix would ignore and so
 // write a stale snapshot over the admin's changes; version 4 places
 // wpfix's minimal theme (OpTheme), which an older wpfix would refuse as an
-// unknown operation. Versions 1 to 3 are read as well (see legacyCreate).
-// A journal of a later version is refused, never half understood: restore
-// it with the wpfix that wrote it.
+// unknown operation, and snapshots the options of other sites of a
+// multisite network (OptionSnapshot.Blog, Step.Blog), which an older
+// wpfix would write into the main site's. Versions 1 to 3 are read as
+// well (see legacyCreate). A journal of a later version is refused, never
+// half understood: restore it with the wpfix that wrote it.
 const Version = 4
 
 type file struct {
@@ -250,13 +268,13 @@ func fileKind(m fs.FileMode) string {
 // steps, so that what restore later reads of them is the site's own.
 func (j *Journal) check() error {
 	for _, o := range j.file.Snapshot {
-		if !writable(o.Name, o.Network) {
-			return &untrustedError{j.path(), fmt.Sprintf("its snapshot holds the option %q, which is not one wpfix writes", o.Name)}
+		if why := j.checkOption(o); why != "" {
+			return &untrustedError{j.path(), "its snapshot holds " + why}
 		}
 	}
 	for _, o := range j.file.Left {
-		if !writable(o.Name, o.Network) {
-			return &untrustedError{j.path(), fmt.Sprintf("its record of the options a run left holds the option %q, which is not one wpfix writes", o.Name)}
+		if why := j.checkOption(o); why != "" {
+			return &untrustedError{j.path(), "its record of the options a run left holds " + why}
 		}
 	}
 	for i, st := range j.file.Steps {
@@ -277,6 +295,19 @@ func (j *Journal) check() error {
 	return nil
 }
 
+// checkOption says what is wrong with a snapshot entry, "" when nothing.
+func (j *Journal) checkOption(o OptionSnapshot) string {
+	switch {
+	case !writable(o.Name, o.Network):
+		return fmt.Sprintf("the option %q, which is not one wpfix writes", o.Name)
+	case o.Blog < 0 || (o.Blog > 0 && o.Network):
+		return fmt.Sprintf("the option %q of blog %d, which no network has", o.Name, o.Blog)
+	case o.Blog > 0 && j.site.Blogs == nil:
+		return fmt.Sprintf("the option %q of blog %d, but this site is not a multisite network", o.Name, o.Blog)
+	}
+	return ""
+}
+
 // Open reads the site's journal, or starts one with a snapshot of the
 // protected options. Nothing is changed on the site before the new journal
 // is safely on disk: if it cannot be written, the run stops here.
@@ -286,12 +317,18 @@ func Open(ctx context.Context, s Site) (*Journal, error) {
 	}
 	j := newJournal(s)
 	j.file = file{Version: Version, Started: time.Now().UTC()}
-	for _, name := range ProtectedOptions {
-		v, ok, err := s.Options.Option(ctx, name)
+	for _, id := range append([]int{s.Blog}, s.OtherBlogs...) {
+		opts, err := j.optionsOf(id)
 		if err != nil {
-			return nil, fmt.Errorf("snapshot option %s: %w", name, err)
+			return nil, fmt.Errorf("snapshot the options: %w", err)
 		}
-		j.file.Snapshot = append(j.file.Snapshot, OptionSnapshot{Name: name, Value: v, Exists: ok})
+		for _, name := range ProtectedOptions {
+			v, ok, err := opts.Option(ctx, name)
+			if err != nil {
+				return nil, fmt.Errorf("snapshot option %s%s: %w", name, ofBlog(id), err)
+			}
+			j.file.Snapshot = append(j.file.Snapshot, OptionSnapshot{Name: name, Blog: id, Value: v, Exists: ok})
+		}
 	}
 	if v, ok, err := s.Options.SiteOption(ctx, networkOption); err == nil && ok {
 		j.file.Snapshot = append(j.file.Snapshot, OptionSnapshot{Name: networkOption, Network: true, Value: v, Exists: true})
@@ -403,12 +440,16 @@ func (j *Journal) Rename(ctx context.Context, from, to, why string) (*Step, erro
 
 // SetOption writes an option, journaled with its old value.
 func (j *Journal) SetOption(ctx context.Context, name, value, why string) (*Step, error) {
-	old, ok, err := j.site.Options.Option(ctx, name)
+	opts, err := j.optionsOf(j.site.Blog)
 	if err != nil {
 		return nil, err
 	}
-	st := &Step{Op: OpOption, Name: name, Old: old, OldSet: ok, New: value, Why: why}
-	return st, j.record(ctx, st, func() error { return j.site.Options.SetOption(ctx, name, value) })
+	old, ok, err := opts.Option(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	st := &Step{Op: OpOption, Name: name, Blog: j.site.Blog, Old: old, OldSet: ok, New: value, Why: why}
+	return st, j.record(ctx, st, func() error { return opts.SetOption(ctx, name, value) })
 }
 
 // Undo reverses one step, journaled: Undoing is saved before the change
@@ -475,13 +516,17 @@ func (j *Journal) reverse(ctx context.Context, st *Step) error {
 			return fmt.Errorf("put back %s: neither it nor %s exists", t.from, t.to)
 		}
 	case OpOption:
+		opts, err := j.optionsOf(st.Blog)
+		if err != nil {
+			return err
+		}
 		if st.Network {
-			return j.site.Options.SetSiteOption(ctx, st.Name, st.Old)
+			return opts.SetSiteOption(ctx, st.Name, st.Old)
 		}
 		if !st.OldSet {
-			return j.site.Options.DeleteOption(ctx, st.Name)
+			return opts.DeleteOption(ctx, st.Name)
 		}
-		return j.site.Options.SetOption(ctx, st.Name, st.Old)
+		return opts.SetOption(ctx, st.Name, st.Old)
 	case OpMkdir:
 		err := h.Remove(ctx, t.path)
 		if errors.Is(err, fs.ErrNotExist) {

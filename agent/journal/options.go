@@ -27,13 +27,34 @@ import (
 // them together.
 var themeOptions = []string{"template", "stylesheet", "current_theme"}
 
-// optionGroup names the options that change together: the theme's, or
-// an option alone.
-func optionGroup(name string, network bool) string {
-	if !network && slices.Contains(themeOptions, name) {
-		return "theme"
+// optionGroup names the options that change together: a site's theme's,
+// or an option alone.
+func optionGroup(o OptionSnapshot) string {
+	g := o.Name
+	if !o.Network && slices.Contains(themeOptions, o.Name) {
+		g = "theme"
 	}
-	return name
+	if o.Network {
+		return "network " + g
+	}
+	return fmt.Sprintf("blog %d %s", o.Blog, g)
+}
+
+// stepGroup is the group of the option a step sets.
+func stepGroup(st *Step) string {
+	return optionGroup(OptionSnapshot{Name: st.Name, Network: st.Network, Blog: st.Blog})
+}
+
+// optionsOf returns the options of blog (0: the main site's, or a single
+// site's).
+func (j *Journal) optionsOf(blog int) (Options, error) {
+	if blog == 0 {
+		return j.site.Options, nil
+	}
+	if j.site.Blogs == nil {
+		return nil, fmt.Errorf("the journal names blog %d, but the site is not a multisite network", blog)
+	}
+	return j.site.Blogs(blog), nil
 }
 
 // held is what the run holds the option o (a snapshot entry) at: the value
@@ -42,8 +63,8 @@ func optionGroup(name string, network bool) string {
 func (j *Journal) held(o OptionSnapshot) OptionSnapshot {
 	for i := len(j.file.Steps) - 1; i >= 0; i-- {
 		st := j.file.Steps[i]
-		if st.Op == OpOption && st.State != Undone && st.Name == o.Name && st.Network == o.Network {
-			return OptionSnapshot{Name: o.Name, Network: o.Network, Value: st.New, Exists: true}
+		if st.Op == OpOption && st.State != Undone && st.Name == o.Name && st.Network == o.Network && st.Blog == o.Blog {
+			return OptionSnapshot{Name: o.Name, Network: o.Network, Blog: o.Blog, Value: st.New, Exists: true}
 		}
 	}
 	return o
@@ -51,34 +72,48 @@ func (j *Journal) held(o OptionSnapshot) OptionSnapshot {
 
 // current reads what the option o holds now.
 func (j *Journal) current(ctx context.Context, o OptionSnapshot) (OptionSnapshot, error) {
-	var err error
-	cur := OptionSnapshot{Name: o.Name, Network: o.Network}
+	cur := OptionSnapshot{Name: o.Name, Network: o.Network, Blog: o.Blog}
+	opts, err := j.optionsOf(o.Blog)
+	if err != nil {
+		return cur, err
+	}
 	if o.Network {
-		cur.Value, cur.Exists, err = j.site.Options.SiteOption(ctx, o.Name)
+		cur.Value, cur.Exists, err = opts.SiteOption(ctx, o.Name)
 	} else {
-		cur.Value, cur.Exists, err = j.site.Options.Option(ctx, o.Name)
+		cur.Value, cur.Exists, err = opts.Option(ctx, o.Name)
 	}
 	if err != nil {
-		return cur, fmt.Errorf("read option %s: %w", o.Name, err)
+		return cur, fmt.Errorf("read option %s%s: %w", o.Name, ofBlog(o.Blog), err)
 	}
 	return cur, nil
 }
 
 // write stores o's value (deletes it when it did not exist).
 func (j *Journal) write(ctx context.Context, o OptionSnapshot) error {
-	var err error
+	opts, err := j.optionsOf(o.Blog)
+	if err != nil {
+		return err
+	}
 	switch {
 	case o.Network:
-		err = j.site.Options.SetSiteOption(ctx, o.Name, o.Value)
+		err = opts.SetSiteOption(ctx, o.Name, o.Value)
 	case !o.Exists:
-		err = j.site.Options.DeleteOption(ctx, o.Name)
+		err = opts.DeleteOption(ctx, o.Name)
 	default:
-		err = j.site.Options.SetOption(ctx, o.Name, o.Value)
+		err = opts.SetOption(ctx, o.Name, o.Value)
 	}
 	if err != nil {
-		return fmt.Errorf("restore option %s: %w", o.Name, err)
+		return fmt.Errorf("restore option %s%s: %w", o.Name, ofBlog(o.Blog), err)
 	}
 	return nil
+}
+
+// ofBlog says which other site of a network an option is of, for errors.
+func ofBlog(blog int) string {
+	if blog == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" of blog %d", blog)
 }
 
 // Released reports whether the run that wrote the journal has ended (see
@@ -160,10 +195,11 @@ func (j *Journal) Merge(ctx context.Context) (notes []string, err error) {
 	type key struct {
 		name    string
 		network bool
+		blog    int
 	}
 	left := map[key]OptionSnapshot{}
 	for _, o := range j.file.Left {
-		left[key{o.Name, o.Network}] = o
+		left[key{o.Name, o.Network, o.Blog}] = o
 	}
 	cur, err := j.readAll(ctx)
 	if err != nil {
@@ -172,8 +208,8 @@ func (j *Journal) Merge(ctx context.Context) (notes []string, err error) {
 	// Groups with steps in effect, and which of them the admin changed.
 	inEffect, changed := map[string]bool{}, map[string]bool{}
 	for i, s := range j.file.Snapshot {
-		g := optionGroup(s.Name, s.Network)
-		l, ok := left[key{s.Name, s.Network}]
+		g := optionGroup(s)
+		l, ok := left[key{s.Name, s.Network, s.Blog}]
 		if !ok || l.Exists != cur[i].Exists || l.Value != cur[i].Value {
 			changed[g] = true
 		}
@@ -181,7 +217,7 @@ func (j *Journal) Merge(ctx context.Context) (notes []string, err error) {
 	var steps []*Step
 	for _, st := range j.file.Steps {
 		if st.Op == OpOption && st.State != Undone {
-			inEffect[optionGroup(st.Name, st.Network)] = true
+			inEffect[stepGroup(st)] = true
 			steps = append(steps, st)
 		}
 	}
@@ -190,7 +226,7 @@ func (j *Journal) Merge(ctx context.Context) (notes []string, err error) {
 	after := make([]OptionSnapshot, len(j.file.Snapshot))
 	var writes []OptionSnapshot
 	for i, s := range j.file.Snapshot {
-		g := optionGroup(s.Name, s.Network)
+		g := optionGroup(s)
 		after[i] = cur[i]
 		if inEffect[g] && !changed[g] {
 			snap[i] = s
@@ -206,7 +242,7 @@ func (j *Journal) Merge(ctx context.Context) (notes []string, err error) {
 		}
 	}
 	for _, st := range steps {
-		if changed[optionGroup(st.Name, st.Network)] {
+		if changed[stepGroup(st)] {
 			st.State = Undone
 			st.Why = strings.TrimSpace(st.Why + " (superseded: the admin changed the option since the run; their value is kept)")
 		}
@@ -323,7 +359,7 @@ func mergeList(s, cur OptionSnapshot, culprits []string) (OptionSnapshot, bool, 
 	// Plugin files end in .php, never numeric strings: PHP's sort()
 	// compares them byte by byte, as slices.Sort does.
 	slices.Sort(list)
-	return OptionSnapshot{Name: s.Name, Value: string(php.Serialize(php.ListOf(list...))), Exists: true}, true, ""
+	return OptionSnapshot{Name: s.Name, Blog: s.Blog, Value: string(php.Serialize(php.ListOf(list...))), Exists: true}, true, ""
 }
 
 // mergeMap puts the culprits' entries of the snapshot s (plugin file →

@@ -71,6 +71,9 @@ type Step struct {
 	OldSet  bool   `json:"old_set,omitempty"`
 	New     string `json:"new,omitempty"`
 	Network bool   `json:"network,omitempty"`
+	// Blog is the site of a multisite network whose option it is (0: the
+	// main site, or a single site).
+	Blog int `json:"blog,omitempty"`
 	// URL is where a helper file is served (OpHelper), without its token.
 	URL string `json:"url,omitempty"`
 	// Token is the secret a helper file asks for (OpHelper), kept only
@@ -252,6 +255,9 @@ func (s Site) rebuild(st *Step) (target, error) {
 	case OpTheme:
 		return s.rebuildTheme(st)
 	case OpOption:
+		if st.Blog < 0 || (st.Blog > 0 && (st.Network || s.Blogs == nil)) {
+			return target{}, fmt.Errorf("writes the option %q of blog %d, which is not a site of this install", st.Name, st.Blog)
+		}
 		if !writable(st.Name, st.Network) {
 			return target{}, fmt.Errorf("writes the option %q, which is not one wpfix writes (%s)", st.Name, strings.Join(append(slices.Clone(ProtectedOptions), networkOption), ", "))
 		}

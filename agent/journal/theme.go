@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -132,24 +133,42 @@ func (j *Journal) removeTheme(ctx context.Context, dir string) error {
 // without a theme, so it stays, and the step with it.
 func (j *Journal) reverseTheme(ctx context.Context, st *Step, dir string) error {
 	if j.site.Options != nil {
-		for _, o := range []string{"template", "stylesheet"} {
-			v, ok, err := j.site.Options.Option(ctx, o)
+		for _, blog := range j.snapshotBlogs() {
+			opts, err := j.optionsOf(blog)
 			if err != nil {
-				return fmt.Errorf("remove the theme %s: read option %s: %w", dir, o, err)
+				return fmt.Errorf("remove the theme %s: %w", dir, err)
 			}
-			if ok && v == st.Name {
-				return fmt.Errorf("remove the theme %s: the site's %s option names it, so the site would be left without a theme; switch to another theme and run wpfix restore again", dir, o)
+			for _, o := range []string{"template", "stylesheet"} {
+				v, ok, err := opts.Option(ctx, o)
+				if err != nil {
+					return fmt.Errorf("remove the theme %s: read option %s%s: %w", dir, o, ofBlog(blog), err)
+				}
+				if ok && v == st.Name {
+					return fmt.Errorf("remove the theme %s: the site's %s option%s names it, so the site would be left without a theme; switch to another theme and run wpfix restore again", dir, o, ofBlog(blog))
+				}
 			}
 		}
 	}
 	return j.removeTheme(ctx, dir)
 }
 
+// snapshotBlogs lists the sites whose options the journal holds: the
+// main (or only) site, 0, and on a network the others it snapshotted.
+func (j *Journal) snapshotBlogs() []int {
+	blogs := []int{0}
+	for _, o := range j.file.Snapshot {
+		if !o.Network && !slices.Contains(blogs, o.Blog) {
+			blogs = append(blogs, o.Blog)
+		}
+	}
+	return blogs
+}
+
 // themeInUse reports whether a step still in effect switches the site to
 // the theme name.
 func (j *Journal) themeInUse(name string) bool {
 	for _, st := range j.file.Steps {
-		if st.Op == OpOption && st.State != Undone && !st.Network && st.New == name && optionGroup(st.Name, false) == "theme" {
+		if st.Op == OpOption && st.State != Undone && !st.Network && st.New == name && slices.Contains(themeOptions, st.Name) {
 			return true
 		}
 	}

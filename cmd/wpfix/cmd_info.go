@@ -111,6 +111,33 @@ func printInfo(w io.Writer, in *agent.Info) error {
 		dropins = append(dropins, d.File+" ("+d.Description+", loaded "+d.LoadedWhen+")")
 	}
 	p("Drop-ins\t%s\n", orNone(dropins))
+	if len(in.Network) > 0 {
+		p("\nNetwork: %d sites\n", len(in.Network))
+		for _, ns := range in.Network {
+			if ns.Error != "" {
+				p("  %d\t%s%s\t%s\n", ns.ID, ns.Domain, ns.Path, ns.Error)
+				continue
+			}
+			theme := ns.Stylesheet
+			if ns.Template != ns.Stylesheet {
+				theme += " (child of " + ns.Template + ")"
+			}
+			var flags []string
+			for _, f := range []struct {
+				on   bool
+				name string
+			}{{ns.Archived, "archived"}, {ns.Deleted, "deleted"}, {ns.Spam, "spam"}} {
+				if f.on {
+					flags = append(flags, f.name)
+				}
+			}
+			state := ""
+			if len(flags) > 0 {
+				state = " (" + strings.Join(flags, ", ") + ")"
+			}
+			p("  %d\t%s%s\ttheme %s\tplugins %s\n", ns.ID, ns.SiteURL, state, theme, orNone(ns.ActivePlugins))
+		}
+	}
 	if len(in.Unresolved) > 0 {
 		p("\nNot evaluated in wp-config.php (give with --define NAME=VALUE if needed): %s\n",
 			strings.Join(in.Unresolved, ", "))

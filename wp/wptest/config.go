@@ -87,6 +87,15 @@ http {
 			deny all;
 		}
 {{end}}
+{{if .Multisite}}
+		# a subdirectory network: /shop/wp-admin/… is /wp-admin/…, as
+		# WordPress's own nginx rules for multisite have it
+		if (!-e $request_filename) {
+			rewrite /wp-admin$ $scheme://$host$uri/ permanent;
+			rewrite ^(/[^/]+)?(/wp-.*) $2 last;
+			rewrite ^(/[^/]+)?(/.*\.php) $2 last;
+		}
+{{end}}
 		location / {
 			try_files $uri $uri/ /index.php?$args;
 		}
@@ -137,7 +146,15 @@ define( 'DB_COLLATE', '' );
 {{range .Salts}}define( '{{.Name}}', '{{.Value}}' );
 {{end}}
 $table_prefix = '{{.TablePrefix}}';
-
+{{if .Network}}
+/** A subdirectory multisite network. */
+define( 'MULTISITE', true );
+define( 'SUBDOMAIN_INSTALL', false );
+define( 'DOMAIN_CURRENT_SITE', '{{.Network}}' );
+define( 'PATH_CURRENT_SITE', '/' );
+define( 'SITE_ID_CURRENT_SITE', 1 );
+define( 'BLOG_ID_CURRENT_SITE', 1 );
+{{end}}
 /** Debugging: log to wp-content/debug.log, never to the page. */
 define( 'WP_DEBUG', true );
 define( 'WP_DEBUG_LOG', true );

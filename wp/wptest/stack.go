@@ -81,6 +81,9 @@ type Options struct {
 	// with a component starting with a dot (.wpfix, .git, .htaccess) is
 	// answered 403.
 	DenyDotFiles bool
+	// Multisite makes the install a subdirectory multisite network, its
+	// main site at URL; AddSite adds a site to it.
+	Multisite bool
 }
 
 // Stack is a running WordPress site. Its fields are read-only.
@@ -210,11 +213,14 @@ func NewStack(t testing.TB, opts Options) *Stack {
 	if err := copyTree(WordPressSource, s.Root); err != nil {
 		t.Fatalf("wptest: copy WordPress: %v", err)
 	}
-	s.writeWPConfig(t)
+	s.writeWPConfig(t, "")
 	s.writePHPConfig(t, bin)
 	s.startFPM(t, bin, runUser, runGroup)
 	s.startNginx(t, bin, httpPort, runUser, runGroup)
 	s.install(t)
+	if opts.Multisite {
+		s.installNetwork(t)
+	}
 	if err := os.MkdirAll(s.MUPluginDir, 0o755); err != nil {
 		t.Fatalf("wptest: %v", err)
 	}
@@ -301,7 +307,9 @@ func (s *Stack) startMariaDB(t testing.TB, bin binaries, port int) {
 	t.Cleanup(func() { s.db.Close() })
 }
 
-func (s *Stack) writeWPConfig(t testing.TB) {
+// writeWPConfig writes wp-config.php; network, when not "", makes it a
+// multisite network's on that domain.
+func (s *Stack) writeWPConfig(t testing.TB, network string) {
 	t.Helper()
 	type salt struct{ Name, Value string }
 	var salts []salt
@@ -311,7 +319,7 @@ func (s *Stack) writeWPConfig(t testing.TB) {
 	}
 	err := render(wpConfig, filepath.Join(s.Root, "wp-config.php"), map[string]any{
 		"DBName": s.DBName, "DBUser": s.DBUser, "DBPassword": s.DBPassword, "DBHost": s.DBHost,
-		"TablePrefix": s.TablePrefix, "Salts": salts,
+		"TablePrefix": s.TablePrefix, "Salts": salts, "Network": network,
 	})
 	if err != nil {
 		t.Fatalf("wptest: write wp-config.php: %v", err)
@@ -384,7 +392,7 @@ func (s *Stack) startNginx(t testing.TB, bin binaries, port int, runUser, runGro
 		"Dir": s.dir.Dir, "ErrorLog": s.NginxErrorLog, "User": runUser, "Group": runGroup,
 		"Port": port, "Root": s.Root, "Socket": s.dir.Path("php-fpm.sock"),
 		"ReadTimeout":  int(s.Options.FastCGIReadTimeout.Round(time.Second) / time.Second),
-		"DenyDotFiles": s.Options.DenyDotFiles,
+		"DenyDotFiles": s.Options.DenyDotFiles, "Multisite": s.Options.Multisite,
 	}); err != nil {
 		t.Fatalf("wptest: %v", err)
 	}
