@@ -163,7 +163,11 @@ func Heal(ctx context.Context, s *Site, o HealOptions) (rep *HealReport, err err
 	if h.st, err = h.store.load(ctx); err != nil {
 		return nil, err
 	}
-	if err := h.run(ctx); err != nil {
+	err = h.run(ctx)
+	if serr := h.save(ctx); err == nil {
+		err = serr
+	}
+	if err != nil {
 		return nil, err
 	}
 	return h.rep, nil
@@ -208,7 +212,14 @@ func (h *healer) run(ctx context.Context) (err error) {
 		po.URL = homeURL(ctx, s)
 	}
 	if po.URL == "" {
-		return badInput(fmt.Errorf("the site's URL is unknown (the database is down and wp-config.php sets no WP_HOME): give it with --url"))
+		// No URL without the database (the home option), and no site
+		// either: WordPress cannot make a page without it.
+		h.lastReason = "the database cannot be opened"
+		h.brokenRun()
+		h.broken(ctx, "the database cannot be opened: "+errString(s.DBErr, "not opened")+" (give --url so that heal can probe the site all the same)", "",
+			[]Cause{{ID: "database-down", Title: "the database cannot be reached", Score: 95,
+				Next: "systemctl status mariadb mysql; check DB_HOST, DB_USER and DB_PASSWORD in wp-config.php"}}, nil)
+		return nil
 	}
 	h.rep.URL = po.URL
 	if h.prober, err = NewProber(po); err != nil {
@@ -234,22 +245,13 @@ func (h *healer) run(ctx context.Context) (err error) {
 	}
 	h.lock = lock
 	defer unlock(ctx, lock, &err)
-	defer func() {
-		if serr := h.save(ctx); err == nil {
-			err = serr
-		}
-	}()
 	if err := h.finishInterrupted(ctx); err != nil {
 		return err
 	}
 	if h.rep.State != "" {
 		return nil // the restore of an interrupted run was the fix
 	}
-	st.Failures++
-	if st.BrokenSince.IsZero() {
-		st.BrokenSince = h.now
-	}
-	h.changed = true
+	h.brokenRun()
 
 	if st.NextBisect.After(h.now) {
 		h.broken(ctx, "backing off: not bisected again before "+st.NextBisect.UTC().Format(time.RFC3339)+" ("+h.lastReason+")", "", nil, nil)
@@ -290,6 +292,15 @@ func (h *healer) run(ctx context.Context) (err error) {
 		h.broken(ctx, "bisect could not fix it: "+br.Verdict+firstNote(br), br.Verdict, causesOf(diag), br)
 	}
 	return nil
+}
+
+// brokenRun counts a run that found the site broken.
+func (h *healer) brokenRun() {
+	h.st.Failures++
+	if h.st.BrokenSince.IsZero() {
+		h.st.BrokenSince = h.now
+	}
+	h.changed = true
 }
 
 // confirmBroken probes Confirm times, ConfirmInterval apart, and reports
@@ -361,9 +372,6 @@ func (h *healer) healthy(ctx context.Context) error {
 		h.changed = true
 	}
 	h.end(HealHealthy, "the site answers well")
-	if h.lock == nil {
-		return h.save(ctx)
-	}
 	return nil
 }
 
