@@ -14,6 +14,7 @@ import (
 	netmail "net/mail"
 	"net/textproto"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -273,6 +274,32 @@ func TestSendmailOverSSH(t *testing.T) {
 	assert.Equal(t, "email to admin@example.org by "+msmtp+" on web1", ch.Name())
 	require.Empty(t, SendAll(context.Background(), []Channel{ch}, fixedEvent(), nil), "server output:\n%s", s.Output())
 	assertFixedMessage(t, s.waitMessages(t, 1)[0], "")
+}
+
+// TestSendmailDefaultPath: with no Path the channel runs "sendmail" from
+// PATH when the host has no /usr/sbin/sendmail: here a wrapper that execs
+// msmtp with its config, as msmtp-mta's link would.
+func TestSendmailDefaultPath(t *testing.T) {
+	msmtp := proctest.Require(t, "msmtp", "msmtp")
+	if _, err := os.Stat("/usr/sbin/sendmail"); err == nil {
+		t.Skip("this machine has /usr/sbin/sendmail, which the channel prefers to PATH; the wrapper would not be run")
+	}
+	s := startSMTP(t, testUser, testPassword)
+	conf := msmtprc(t, s, os.Getuid(), os.Getgid())
+	bin := t.TempDir()
+	argsFile := filepath.Join(bin, "args")
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "sendmail"),
+		[]byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > "+argsFile+"\nexec "+msmtp+" -C "+conf+" \"$@\"\n"), 0o755))
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	ch, err := Mail{To: []string{"admin@example.org", "ops@example.org"}}.Channel()
+	require.NoError(t, err)
+	assert.Equal(t, "email to admin@example.org,ops@example.org by sendmail on local", ch.Name())
+	require.Empty(t, SendAll(context.Background(), []Channel{ch}, fixedEvent(), nil), "server output:\n%s", s.Output())
+	got, err := os.ReadFile(argsFile)
+	require.NoError(t, err)
+	assert.Equal(t, "-i\n--\nadmin@example.org\nops@example.org\n", string(got))
+	m := parseMessage(t, s.waitMessages(t, 1)[0])
+	assert.Equal(t, "admin@example.org,ops@example.org", m.Header.Get("X-Test-Rcpt"))
 }
 
 // TestSendmailFails: a sendmail that refuses the message is a failure that

@@ -227,7 +227,8 @@ func parseRetryAfter(v string) (time.Duration, bool) {
 
 // Ping is a dead-man's switch URL in the healthchecks.io convention: URL/start
 // when a run begins, URL when it ends healthy, URL/fail when it ends broken.
-// Its URL is a secret (it holds the check's id): errors show only the host.
+// Each ping is tried up to 3 times, within 20s in all. Its URL is a secret
+// (it holds the check's id): errors show only the scheme and host.
 type Ping struct {
 	// URL is the check's ping URL, http(s).
 	URL string
@@ -250,6 +251,7 @@ const (
 	pingTries   = 3
 	pingBackoff = 500 * time.Millisecond
 	pingTimeout = 10 * time.Second
+	pingBound   = 20 * time.Second // all tries together
 )
 
 func (p Ping) ping(ctx context.Context, suffix, message string) error {
@@ -267,6 +269,8 @@ func (p Ping) ping(ctx context.Context, suffix, message string) error {
 	target.Path = strings.TrimSuffix(u.Path, "/") + suffix
 	target.RawPath = ""
 	body := []byte(cleanText(message, 10000))
+	ctx, cancel := context.WithTimeout(ctx, pingBound)
+	defer cancel()
 	wait := pingBackoff
 	for try := 1; ; try++ {
 		tctx, cancel := context.WithTimeout(ctx, pingTimeout)
