@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wpfix/wpfix/agent/journal"
+	"github.com/wpfix/wpfix/agent/notify"
 	"github.com/wpfix/wpfix/wp"
 )
 
@@ -24,10 +25,10 @@ const (
 
 // The events heal notifies (DESIGN.md).
 const (
-	EventFixed       = "fixed"
-	EventBroken      = "broken"
-	EventStillBroken = "still_broken"
-	EventRecovered   = "recovered"
+	EventFixed       = notify.EventFixed
+	EventBroken      = notify.EventBroken
+	EventStillBroken = notify.EventStillBroken
+	EventRecovered   = notify.EventRecovered
 )
 
 // The defaults of heal's flags (DESIGN.md).
@@ -77,29 +78,11 @@ func (o HealOptions) now() time.Time {
 	return time.Now()
 }
 
-// Event is a notice heal sends: the generic webhook body of DESIGN.md,
-// version 1.
-type Event struct {
-	Version  int            `json:"version"`
-	Event    string         `json:"event"`
-	Site     string         `json:"site"`
-	URL      string         `json:"url"`
-	Time     time.Time      `json:"time"`
-	Host     string         `json:"host"`
-	Verdict  string         `json:"verdict,omitempty"`
-	Culprits []wp.Extension `json:"culprits"`
-	Causes   []EventCause   `json:"causes"`
-	Probes   int            `json:"probes"`
-	Restore  string         `json:"restore,omitempty"`
-	Message  string         `json:"message"`
-}
+// Event is a notice heal sends: the generic webhook body of DESIGN.md.
+type Event = notify.Event
 
 // EventCause is a cause in an Event.
-type EventCause struct {
-	ID    string `json:"id"`
-	Title string `json:"title"`
-	Next  string `json:"next"`
-}
+type EventCause = notify.Cause
 
 // HealReport is what one heal run did; its JSON keys are the contract.
 type HealReport struct {

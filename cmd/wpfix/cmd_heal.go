@@ -128,8 +128,9 @@ func runHeal(ctx context.Context, o healOptions, g globalOptions, target string,
 	if o.Pause < 0 {
 		return usageErrorf("--pause %s: want a positive duration", o.Pause)
 	}
-	notifier, err := o.Notify.notifier(g, term)
-	if err != nil {
+	// the channels are checked before the site is reached, and made for
+	// good once it is (sendmail runs on the site's host)
+	if _, err := o.Notify.notifier(g, term, nil); err != nil {
 		return err
 	}
 	site, err := g.openSite(ctx, target, true, term)
@@ -137,6 +138,10 @@ func runHeal(ctx context.Context, o healOptions, g globalOptions, target string,
 		return err
 	}
 	defer site.Close()
+	notifier, err := o.Notify.notifier(g, term, site.Host)
+	if err != nil {
+		return err
+	}
 	switch {
 	case o.Status:
 		st, where, err := agent.HealStatus(ctx, site, o.State)

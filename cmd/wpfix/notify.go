@@ -10,6 +10,7 @@ import (
 
 	"github.com/wpfix/wpfix/agent"
 	"github.com/wpfix/wpfix/agent/notify"
+	"github.com/wpfix/wpfix/remote"
 	"github.com/wpfix/wpfix/wp"
 )
 
@@ -38,8 +39,8 @@ type notifier struct {
 
 // notifier builds the channels; a URL that does not parse is a usage
 // error. Email goes by the first [[notify]] table with SMTP settings,
-// else by sendmail on the site's host (set later, once it is open).
-func (o notifyOptions) notifier(g globalOptions, term *terminal) (*notifier, error) {
+// else by sendmail on host, the site's (nil: this machine).
+func (o notifyOptions) notifier(g globalOptions, term *terminal, host remote.Host) (*notifier, error) {
 	c, err := g.loadConfig()
 	if err != nil {
 		return nil, err
@@ -59,6 +60,7 @@ func (o notifyOptions) notifier(g globalOptions, term *terminal) (*notifier, err
 			break
 		}
 	}
+	mail.Sendmail.Host = host
 	add := func(ch notify.Channel, err error, what string) error {
 		if err != nil {
 			return usageErrorf("%s: %v", what, err)
@@ -87,7 +89,7 @@ func (o notifyOptions) notifier(g globalOptions, term *terminal) (*notifier, err
 			ch, err = notify.ParseURL(t.URL, mail)
 		} else {
 			m := mailOf(t)
-			m.To = t.Email
+			m.To, m.Sendmail.Host = t.Email, host
 			ch, err = m.Channel()
 		}
 		if err := add(ch, err, fmt.Sprintf("config %s: [[notify]] #%d", c.file, i+1)); err != nil {
