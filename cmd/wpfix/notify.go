@@ -107,7 +107,7 @@ func (o notifyOptions) notifier(g globalOptions, term *terminal, host remote.Hos
 func mailOf(t notifyConfig) notify.Mail {
 	m := notify.Mail{From: t.From, SMTP: t.SMTP, CAFile: t.CAFile, Password: wp.Secret(t.Password),
 		Sendmail: notify.Sendmail{Path: t.Sendmail, Args: t.SendmailArgs}}
-	if m.Password == "" {
+	if m.Password == "" && t.SMTP != "" {
 		m.Password = wp.Secret(os.Getenv(notify.PasswordEnv))
 	}
 	return m
