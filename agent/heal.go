@@ -240,7 +240,7 @@ func (h *healer) run(ctx context.Context) (err error) {
 		h.broken(ctx, "backing off: not bisected again before "+st.NextBisect.UTC().Format(time.RFC3339)+" ("+h.lastReason+")", "", nil, nil)
 		return nil
 	}
-	diag, err := Diagnose(ctx, s, DiagnoseOptions{Probe: h.o.Probe, Signatures: h.o.Signatures, Now: h.now})
+	diag, err := Diagnose(ctx, s, DiagnoseOptions{Probe: h.o.Probe, Signatures: h.o.Signatures, Now: h.now, Since: h.window()})
 	if err != nil {
 		return err
 	}
@@ -275,6 +275,18 @@ func (h *healer) run(ctx context.Context) (err error) {
 		h.broken(ctx, "bisect could not fix it: "+br.Verdict+firstNote(br), br.Verdict, causesOf(diag), br)
 	}
 	return nil
+}
+
+// window is how far back diagnose reads the logs: this outage's lines
+// only, from a minute before it began (BrokenSince) and never before the
+// site last recovered, at most an hour. Lines of an earlier outage (a
+// php-fpm restarted since) must not decide what is wrong now.
+func (h *healer) window() time.Duration {
+	w := h.now.Sub(h.st.BrokenSince) + time.Minute + time.Duration(h.o.Confirm)*h.o.ConfirmInterval
+	if r := h.st.Recovered; !r.IsZero() && h.now.Sub(r) < w {
+		w = h.now.Sub(r)
+	}
+	return min(max(w, time.Second), time.Hour)
 }
 
 // brokenRun counts a run that found the site broken.

@@ -186,7 +186,10 @@ func runHeal(ctx context.Context, o healOptions, g globalOptions, target string,
 	for _, e := range rep.NotifyErrors {
 		fmt.Fprint(term.Err, errorText(fmt.Errorf("notify: %s", e)))
 	}
-	quiet := rep.State == agent.HealHealthy && len(rep.Events) == 0
+	// cron mails what a job prints: only what happened is worth a mail (a
+	// notice sent, a fix, a change undone), not a site still broken
+	// between two reminders
+	quiet := len(rep.Events) == 0 && rep.State != agent.HealFixed && len(rep.Notes) == 0
 	if g.JSON || !quiet {
 		if err := printResult(term.Out, g, rep, jsonLine, func(w io.Writer) error { printHeal(w, rep); return nil }); err != nil {
 			return err

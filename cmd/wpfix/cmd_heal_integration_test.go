@@ -299,3 +299,52 @@ func TestHealKilled(t *testing.T) {
 	assert.Equal(t, culprits, rep.Bisect.LeftDisabled)
 	assert.Equal(t, 200, b.st.Get(t, "/").Status)
 }
+
+// TestHealOutsideCLI: php-fpm stopped: heal does not bisect, changes
+// nothing, sends one broken notice naming the cause and exits 1; the runs
+// after it are quiet until the reminder; php-fpm started again: one
+// recovered notice. A pause keeps heal from acting until --resume.
+func TestHealOutsideCLI(t *testing.T) {
+	b := newBisectSite(t, wptest.Options{})
+	hooks := newReceiver(t)
+	heal := func(args ...string) result {
+		return b.run(t, append([]string{"heal", "--config", "none", "--confirm", "2", "--confirm-interval", "50ms",
+			"--notify", hooks.URL + "/json"}, args...)...)
+	}
+	b.st.StopPHP()
+	r := heal()
+	assert.Equal(t, 1, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	assert.Contains(t, r.stdout, "broken")
+	got := hooks.got("/json")
+	require.Len(t, got, 1)
+	assert.Equal(t, "broken", got[0]["event"])
+	require.NotEmpty(t, got[0]["causes"])
+	assert.Equal(t, "fpm-down", got[0]["causes"].([]any)[0].(map[string]any)["id"])
+	assert.NoFileExists(t, filepath.Join(b.st.ContentDir, ".wpfix", "journal"), "nothing changed")
+	for range 2 {
+		r := heal()
+		assert.Equal(t, 1, r.code)
+		assert.Empty(t, r.stdout+r.stderr, "quiet until --remind")
+	}
+	assert.Len(t, hooks.got("/json"), 1)
+
+	b.st.StartPHP(t)
+	r = heal()
+	assert.Equal(t, 0, r.code, r.stderr)
+	require.Len(t, hooks.got("/json"), 2)
+	assert.Equal(t, "recovered", hooks.got("/json")[1]["event"])
+
+	r = b.run(t, "heal", "--pause", "1h")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "heal does nothing on")
+	b.st.Break(t, wptest.BreakKillWorker)
+	r = heal()
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Empty(t, r.stdout, "paused: nothing done, nothing said")
+	assert.Equal(t, 502, b.st.Get(t, "/").Status, "nothing done")
+	r = b.run(t, "heal", "--resume")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = heal()
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "fixed")
+}
