@@ -53,6 +53,10 @@ type BisectOptions struct {
 	UseLogs bool
 	// Signatures are TOML fragments adding log signatures (the config file's).
 	Signatures [][]byte
+
+	// lock is the site's lock when the caller holds it already (heal):
+	// the bisection neither checks nor takes it.
+	lock *journal.Lock
 }
 
 // Progress is one step of a bisection, for a terminal.
@@ -118,8 +122,10 @@ func Bisect(ctx context.Context, s *Site, o BisectOptions) (rep *Report, err err
 	rep = b.report
 	// Another run may have the site half taken apart: its state says
 	// nothing, so not even the baseline is probed.
-	if err := checkLock(ctx, s); err != nil {
-		return nil, err
+	if o.lock == nil {
+		if err := checkLock(ctx, s); err != nil {
+			return nil, err
+		}
 	}
 
 	base := b.probe(ctx, "baseline", len(b.cands))
@@ -151,11 +157,13 @@ func Bisect(ctx context.Context, s *Site, o BisectOptions) (rep *Report, err err
 		}
 	}
 
-	lock, err := lockSite(ctx, s, o.Command, false)
-	if err != nil {
-		return nil, err
+	if o.lock == nil {
+		lock, err := lockSite(ctx, s, o.Command, false)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock(ctx, lock, &err)
 	}
-	defer unlock(ctx, lock, &err)
 	if b.journal, err = journal.Open(ctx, s.journalSite()); err != nil {
 		return nil, journalError(err)
 	}

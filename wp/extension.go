@@ -1,5 +1,7 @@
 package wp
 
+import "strings"
+
 // Extension kinds: what WordPress loads besides its core, as wpfix reports
 // them.
 const (
@@ -19,3 +21,14 @@ type Extension struct {
 
 // String is the kind and the name, for people: "plugin slider-pro".
 func (e Extension) String() string { return e.Kind + " " + e.Name }
+
+// Valid reports whether e is of a known kind with a name that is a single
+// path element, as wpfix reports extensions.
+func (e Extension) Valid() bool {
+	switch e.Kind {
+	case KindPlugin, KindMUPlugin, KindDropin, KindTheme:
+	default:
+		return false
+	}
+	return LocalPath(e.Name) == nil && !strings.Contains(e.Name, "/")
+}

@@ -128,7 +128,11 @@ type untrustedError struct {
 }
 
 func (e *untrustedError) Error() string {
-	return fmt.Sprintf("the journal %s cannot be trusted: %s: refused; nothing was changed, and it is left as it is for a person to read", e.file, e.why)
+	what := "the journal"
+	if path.Base(e.file) != "journal" {
+		what = "wpfix's state file"
+	}
+	return fmt.Sprintf("%s %s cannot be trusted: %s: refused; nothing was changed, and it is left as it is for a person to read", what, e.file, e.why)
 }
 
 func (e *untrustedError) Is(target error) bool { return target == ErrUntrusted }

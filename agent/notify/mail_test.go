@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wpfix/wpfix/agent/notify/notifytest"
 	"github.com/wpfix/wpfix/remote"
 	"github.com/wpfix/wpfix/remote/proctest"
 	"github.com/wpfix/wpfix/remote/sshtest"
@@ -98,7 +99,7 @@ func assertFixedMessage(t *testing.T, raw, from string) {
 // with its headers and the restore command, AUTH happened over TLS, and
 // the password is in no log line.
 func TestSMTPStartTLSAuth(t *testing.T) {
-	s := startSMTP(t, testUser, testPassword)
+	s := notifytest.NewSMTPServer(t, testUser, testPassword)
 
 	// The premise: this server refuses AUTH on a connection without TLS.
 	c, err := textproto.Dial("tcp", s.Addr())
@@ -133,7 +134,7 @@ func TestSMTPStartTLSAuth(t *testing.T) {
 	errs := SendAll(context.Background(), []Channel{ch}, fixedEvent(), log)
 	require.Empty(t, errs, "server output:\n%s", s.Output())
 
-	msgs := s.waitMessages(t, 1)
+	msgs := s.WaitMessages(t, 1)
 	require.Len(t, msgs, 1)
 	assertFixedMessage(t, msgs[0], "<wpfix@example.org>")
 	assert.Contains(t, s.AuthLog(), "tls=True ok=True")
@@ -144,7 +145,7 @@ func TestSMTPStartTLSAuth(t *testing.T) {
 // TestSMTPWrongPassword: a refused password is one failure, not retried,
 // whose error, logs and the settings' every printed form hold no password.
 func TestSMTPWrongPassword(t *testing.T) {
-	s := startSMTP(t, testUser, testPassword)
+	s := notifytest.NewSMTPServer(t, testUser, testPassword)
 	wrong := "Wr0ng-" + testPassword
 	mail := Mail{
 		From:     "wpfix@example.org",
@@ -188,7 +189,7 @@ func must[T any](v T, err error) T {
 // TestSMTPRequiresStartTLS: smtp:// to a server without STARTTLS sends
 // nothing, and says so; ?starttls=opportunistic (no user) sends in the clear.
 func TestSMTPRequiresStartTLS(t *testing.T) {
-	s := startSMTP(t, "", "")
+	s := notifytest.NewSMTPServer(t, "", "")
 	mail := Mail{From: "wpfix@example.org", To: []string{"admin@example.org"}, SMTP: "smtp://" + s.Addr()}
 	ch, err := mail.Channel()
 	require.NoError(t, err)
@@ -202,13 +203,13 @@ func TestSMTPRequiresStartTLS(t *testing.T) {
 	ch, err = mail.Channel()
 	require.NoError(t, err)
 	require.NoError(t, ch.Send(context.Background(), fixedEvent()), s.Output())
-	assertFixedMessage(t, s.waitMessages(t, 1)[0], "<wpfix@example.org>")
+	assertFixedMessage(t, s.WaitMessages(t, 1)[0], "<wpfix@example.org>")
 }
 
 // TestSMTPUntrustedCert: a server whose certificate the system does not
 // trust gets nothing, and the failure is not retried.
 func TestSMTPUntrustedCert(t *testing.T) {
-	s := startSMTP(t, testUser, testPassword)
+	s := notifytest.NewSMTPServer(t, testUser, testPassword)
 	mail := Mail{From: "wpfix@example.org", To: []string{"admin@example.org"},
 		SMTP: "smtp://" + testUser + "@" + s.Addr(), Password: wp.Secret(testPassword)}
 	ch, err := mail.Channel()
@@ -222,30 +223,17 @@ func TestSMTPUntrustedCert(t *testing.T) {
 	assert.Empty(t, s.Messages(t))
 }
 
-// msmtprc writes a config for msmtp that relays to s with STARTTLS and
-// AUTH, owned by uid (msmtp reads a password only from its user's 0600 file).
-func msmtprc(t *testing.T, s *smtpServer, uid, gid int) string {
-	conf := s.w.WriteFile("msmtprc", fmt.Sprintf(`defaults
-tls on
-tls_starttls on
-tls_trust_file %s
-account default
-host 127.0.0.1
-port %d
-from site@example.org
-auth on
-user %s
-password %s
-`, s.CertFile, s.Port, testUser, testPassword), 0o600)
-	require.NoError(t, os.Chown(conf, uid, gid))
-	return conf
+// msmtprc writes a config for msmtp that relays to s (see
+// notifytest.SMTPServer.Msmtprc).
+func msmtprc(t *testing.T, s *notifytest.SMTPServer, uid, gid int) string {
+	return s.Msmtprc(t, testUser, testPassword, uid, gid)
 }
 
 // TestSendmailMsmtp sends through msmtp, a real sendmail-compatible
 // program, which relays to the SMTP server with STARTTLS and AUTH.
 func TestSendmailMsmtp(t *testing.T) {
 	msmtp := proctest.Require(t, "msmtp", "msmtp")
-	s := startSMTP(t, testUser, testPassword)
+	s := notifytest.NewSMTPServer(t, testUser, testPassword)
 	conf := msmtprc(t, s, os.Getuid(), os.Getgid())
 	mail := Mail{To: []string{"admin@example.org"}, Sendmail: Sendmail{Host: remote.NewLocal(), Path: msmtp, Args: []string{"-C", conf}}}
 	ch, err := mail.Channel()
@@ -253,7 +241,7 @@ func TestSendmailMsmtp(t *testing.T) {
 	assert.Equal(t, "email to admin@example.org by "+msmtp+" on local", ch.Name())
 	errs := SendAll(context.Background(), []Channel{ch}, fixedEvent(), nil)
 	require.Empty(t, errs, "server output:\n%s", s.Output())
-	msgs := s.waitMessages(t, 1)
+	msgs := s.WaitMessages(t, 1)
 	require.Len(t, msgs, 1)
 	assertFixedMessage(t, msgs[0], "")
 	assert.Contains(t, s.AuthLog(), "tls=True ok=True")
@@ -263,7 +251,7 @@ func TestSendmailMsmtp(t *testing.T) {
 // user, as heal does for a remote site whose host offers only sendmail.
 func TestSendmailOverSSH(t *testing.T) {
 	msmtp := proctest.Require(t, "msmtp", "msmtp")
-	s := startSMTP(t, testUser, testPassword)
+	s := notifytest.NewSMTPServer(t, testUser, testPassword)
 	srv := sshtest.NewServer(t, sshtest.Options{})
 	h, err := remote.NewSSH(srv.Dial(t), "web1")
 	require.NoError(t, err)
@@ -273,7 +261,7 @@ func TestSendmailOverSSH(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "email to admin@example.org by "+msmtp+" on web1", ch.Name())
 	require.Empty(t, SendAll(context.Background(), []Channel{ch}, fixedEvent(), nil), "server output:\n%s", s.Output())
-	assertFixedMessage(t, s.waitMessages(t, 1)[0], "")
+	assertFixedMessage(t, s.WaitMessages(t, 1)[0], "")
 }
 
 // TestSendmailDefaultPath: with no Path the channel runs "sendmail" from
@@ -284,7 +272,7 @@ func TestSendmailDefaultPath(t *testing.T) {
 	if _, err := os.Stat("/usr/sbin/sendmail"); err == nil {
 		t.Skip("this machine has /usr/sbin/sendmail, which the channel prefers to PATH; the wrapper would not be run")
 	}
-	s := startSMTP(t, testUser, testPassword)
+	s := notifytest.NewSMTPServer(t, testUser, testPassword)
 	conf := msmtprc(t, s, os.Getuid(), os.Getgid())
 	bin := t.TempDir()
 	argsFile := filepath.Join(bin, "args")
@@ -298,7 +286,7 @@ func TestSendmailDefaultPath(t *testing.T) {
 	got, err := os.ReadFile(argsFile)
 	require.NoError(t, err)
 	assert.Equal(t, "-i\n--\nadmin@example.org\nops@example.org\n", string(got))
-	m := parseMessage(t, s.waitMessages(t, 1)[0])
+	m := parseMessage(t, s.WaitMessages(t, 1)[0])
 	assert.Equal(t, "admin@example.org,ops@example.org", m.Header.Get("X-Test-Rcpt"))
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -140,6 +141,40 @@ func BenchmarkReports(b *testing.B) {
 				out, _ := cmd.CombinedOutput()
 				require.Equal(b, c.code, cmd.ProcessState.ExitCode(), "%s", out)
 			}
+		})
+	}
+}
+
+// BenchmarkHealHealthy measures one heal run on a healthy site, the cost
+// cron pays every few minutes for years: wall time, the CPU time of the
+// wpfix process, and its peak resident memory, locally and over SSH.
+// Run with -benchtime 20x.
+func BenchmarkHealHealthy(b *testing.B) {
+	srv := sshtest.NewServer(b, sshtest.Options{})
+	st := wptest.NewStack(b, wptest.Options{Owner: srv.User})
+	home := b.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"local", []string{st.Root}},
+		{"ssh", []string{srv.User + "@" + srv.Host + ":" + st.Root, "-i", srv.KeyFile, "-p", strconv.Itoa(srv.Port),
+			"--known-hosts", srv.KnownHostsFile}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var cpu, rss int64
+			for b.Loop() {
+				cmd := exec.Command(wpfixBin, append([]string{"heal", "--config", "none"}, tc.args...)...)
+				cmd.Env = append(os.Environ(), "HOME="+home, "SSH_AUTH_SOCK=")
+				out, err := cmd.CombinedOutput()
+				require.NoError(b, err, "%s", out)
+				require.Empty(b, out, "a healthy site: heal says nothing")
+				ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+				cpu += ru.Utime.Nano() + ru.Stime.Nano()
+				rss = max(rss, ru.Maxrss)
+			}
+			b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/run")
+			b.ReportMetric(float64(rss)/1024, "peak-rss-MB")
 		})
 	}
 }

@@ -43,6 +43,7 @@ it makes to the site.`,
 	root.AddCommand(
 		newBisectCommand(g),
 		newDiagnoseCommand(g),
+		newHealCommand(g),
 		newInfoCommand(g),
 		newLimitsCommand(g),
 		newLogsCommand(g),

@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -16,7 +12,6 @@ import (
 	"github.com/wpfix/wpfix/agent"
 	"github.com/wpfix/wpfix/remote"
 	"github.com/wpfix/wpfix/wp"
-	"github.com/wpfix/wpfix/wp/logsig"
 )
 
 // globalOptions are the flags every command takes.
@@ -33,6 +28,10 @@ type globalOptions struct {
 	Define           []string
 	Config           string
 	AsRoot           bool
+
+	// config is the config file once read (loadConfig), or why not.
+	config           *configFile
+	configErr        error
 	AllowForeignDirs bool
 }
 
@@ -88,45 +87,14 @@ func (g *globalOptions) agentOptions(term *terminal) (agent.Options, error) {
 	return o, nil
 }
 
-// signatures reads the log signatures of the config file: --config, else
-// $XDG_CONFIG_HOME/wpfix/wpfix.toml (~/.config/wpfix/wpfix.toml) when it
-// exists. The file is TOML; today it holds [[signature]] tables in the
-// schema of wp/logsig/signatures.toml. A file that is named and missing, or that
-// does not parse, is a usage error naming the file and the line.
+// signatures reads the log signatures of the config file (see
+// loadConfig).
 func (g *globalOptions) signatures() ([][]byte, error) {
-	file, named := g.Config, g.Config != ""
-	if file == "none" {
-		return nil, nil
+	c, err := g.loadConfig()
+	if err != nil || c == nil {
+		return nil, err
 	}
-	if !named {
-		dir, err := os.UserConfigDir()
-		if err != nil {
-			return nil, nil
-		}
-		file = filepath.Join(dir, "wpfix", "wpfix.toml")
-	}
-	b, err := os.ReadFile(file)
-	switch {
-	case errors.Is(err, fs.ErrNotExist) && !named:
-		return nil, nil
-	case err != nil:
-		return nil, usageErrorf("config: %v", err)
-	}
-	if _, err := logsig.NewClassifier(b); err != nil {
-		var se *logsig.SignatureError
-		if errors.As(err, &se) {
-			where := file
-			if se.Line > 0 {
-				where += fmt.Sprintf(" line %d", se.Line)
-			}
-			if se.ID != "" {
-				where += fmt.Sprintf(", signature %q", se.ID)
-			}
-			return nil, usageErrorf("config %s: %v", where, se.Err)
-		}
-		return nil, usageErrorf("config %s: %v", file, err)
-	}
-	return [][]byte{b}, nil
+	return [][]byte{c.raw}, nil
 }
 
 // openSite reaches TARGET with the global flags, for a command to use and

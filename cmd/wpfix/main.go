@@ -132,7 +132,8 @@ func main() {
 
 	code := exitCode(err)
 	// errStillBroken follows a report that said it all.
-	if err != nil && !errors.Is(err, errStillBroken) {
+	var silent *silentError
+	if err != nil && !errors.Is(err, errStillBroken) && !errors.As(err, &silent) {
 		fmt.Fprint(os.Stderr, errorText(err))
 		// the hint is for a mistake in the command line, not for bad input
 		// such as a path that is not WordPress or a journal refused

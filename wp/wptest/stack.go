@@ -117,9 +117,11 @@ type Stack struct {
 	db    *sql.DB
 	nginx *proctest.Process
 	fpm   *proctest.Process
-	maria *proctest.Process
-	uid   int
-	gid   int
+	// restartFPM starts php-fpm again as NewStack did.
+	restartFPM func(t testing.TB)
+	maria      *proctest.Process
+	uid        int
+	gid        int
 }
 
 type binaries struct {
@@ -216,6 +218,7 @@ func NewStack(t testing.TB, opts Options) *Stack {
 	s.writeWPConfig(t, "")
 	s.writePHPConfig(t, bin)
 	s.startFPM(t, bin, runUser, runGroup)
+	s.restartFPM = func(t testing.TB) { s.startFPM(t, bin, runUser, runGroup) }
 	s.startNginx(t, bin, httpPort, runUser, runGroup)
 	s.install(t)
 	if opts.Multisite {
@@ -448,6 +451,14 @@ func (s *Stack) StopDatabase() { s.maria.Stop() }
 // StopPHP kills php-fpm: nginx then answers 502 for every PHP request, a
 // failure outside WordPress.
 func (s *Stack) StopPHP() { s.fpm.Stop() }
+
+// StartPHP starts php-fpm again after StopPHP, as an admin restarting it
+// would.
+func (s *Stack) StartPHP(t testing.TB) {
+	t.Helper()
+	os.Remove(s.dir.Path("php-fpm.sock"))
+	s.restartFPM(t)
+}
 
 // Response is what the site answered to a GET.
 type Response struct {

@@ -1,4 +1,7 @@
-package notify
+// Package notifytest runs a real SMTP server (Debian's aiosmtpd) on
+// loopback for tests of wpfix's email notices: STARTTLS required before
+// anything, AUTH by a user and password, messages saved as files.
+package notifytest
 
 import (
 	"context"
@@ -9,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	_ "embed"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -24,11 +28,11 @@ import (
 	"github.com/wpfix/wpfix/remote/proctest"
 )
 
-//go:embed testdata/smtpd.py
+//go:embed smtpd.py
 var smtpdScript string
 
-// smtpServer is a real SMTP server (aiosmtpd) on loopback.
-type smtpServer struct {
+// SMTPServer is a real SMTP server (aiosmtpd) on loopback.
+type SMTPServer struct {
 	Port     int
 	Dir      string // where messages arrive
 	CertFile string // the self-signed cert, to trust
@@ -40,7 +44,7 @@ type smtpServer struct {
 // (Debian's /usr/bin/python3 first: a pyenv python3 on PATH lacks Debian's
 // modules), or skips (fails under CI=true) when python3-aiosmtpd is not
 // installed.
-func requireAiosmtpd(t *testing.T) string {
+func requireAiosmtpd(t testing.TB) string {
 	t.Helper()
 	cands := []string{"/usr/bin/python3"}
 	if p, err := exec.LookPath("python3"); err == nil {
@@ -59,13 +63,13 @@ func requireAiosmtpd(t *testing.T) string {
 	return ""
 }
 
-// startSMTP starts aiosmtpd: with user != "", STARTTLS (a self-signed cert
+// NewSMTPServer starts aiosmtpd: with user != "", STARTTLS (a self-signed cert
 // made here) is required before anything, and AUTH by user and password.
-func startSMTP(t *testing.T, user, password string) *smtpServer {
+func NewSMTPServer(t testing.TB, user, password string) *SMTPServer {
 	t.Helper()
 	py := requireAiosmtpd(t)
 	w := proctest.NewWorkdir(t, "notify-smtp")
-	s := &smtpServer{Port: proctest.FreePort(t), Dir: w.Path("mail"), w: w}
+	s := &SMTPServer{Port: proctest.FreePort(t), Dir: w.Path("mail"), w: w}
 	require.NoError(t, os.Mkdir(s.Dir, 0o755))
 	script := w.WriteFile("smtpd.py", smtpdScript, 0o644)
 	args := []string{script, strconv.Itoa(s.Port), s.Dir}
@@ -80,10 +84,10 @@ func startSMTP(t *testing.T, user, password string) *smtpServer {
 }
 
 // Addr is host:port.
-func (s *smtpServer) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)) }
+func (s *SMTPServer) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)) }
 
 // Messages returns the messages received so far, oldest first.
-func (s *smtpServer) Messages(t *testing.T) []string {
+func (s *SMTPServer) Messages(t testing.TB) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(s.Dir, "*.eml"))
 	require.NoError(t, err)
@@ -102,16 +106,16 @@ func (s *smtpServer) Messages(t *testing.T) []string {
 }
 
 // AuthLog is what the server wrote of each AUTH attempt.
-func (s *smtpServer) AuthLog() string {
+func (s *SMTPServer) AuthLog() string {
 	b, _ := os.ReadFile(filepath.Join(s.Dir, "auth.log"))
 	return string(b)
 }
 
 // Output is the server's own output, for failure messages.
-func (s *smtpServer) Output() string { return proctest.Tail(s.p.Log, 4000) }
+func (s *SMTPServer) Output() string { return proctest.Tail(s.p.Log, 4000) }
 
 // selfSigned writes cert.pem and key.pem for 127.0.0.1 and localhost.
-func selfSigned(t *testing.T, w *proctest.Workdir) (certFile, keyFile string) {
+func selfSigned(t testing.TB, w *proctest.Workdir) (certFile, keyFile string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -136,8 +140,8 @@ func selfSigned(t *testing.T, w *proctest.Workdir) (certFile, keyFile string) {
 	return certFile, keyFile
 }
 
-// waitMessages waits until n messages have arrived.
-func (s *smtpServer) waitMessages(t *testing.T, n int) []string {
+// WaitMessages waits until n messages have arrived.
+func (s *SMTPServer) WaitMessages(t testing.TB, n int) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -151,4 +155,27 @@ func (s *smtpServer) waitMessages(t *testing.T, n int) []string {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// Msmtprc writes a config for msmtp, a real sendmail-compatible program,
+// that relays to s with STARTTLS and AUTH as user, owned by uid (msmtp
+// reads a password only from its user's 0600 file), and returns its path.
+func (s *SMTPServer) Msmtprc(t testing.TB, user, password string, uid, gid int) string {
+	t.Helper()
+	conf := s.w.WriteFile("msmtprc", fmt.Sprintf(`defaults
+tls on
+tls_starttls on
+tls_trust_file %s
+account default
+host 127.0.0.1
+port %d
+from site@example.org
+auth on
+user %s
+password %s
+`, s.CertFile, s.Port, user, password), 0o600)
+	if err := os.Chown(conf, uid, gid); err != nil {
+		t.Fatalf("notifytest: %v", err)
+	}
+	return conf
 }
