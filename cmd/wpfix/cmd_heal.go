@@ -189,7 +189,7 @@ func runHeal(ctx context.Context, o healOptions, g globalOptions, target string,
 	// cron mails what a job prints: only what happened is worth a mail (a
 	// notice sent, a fix, a change undone), not a site still broken
 	// between two reminders
-	quiet := len(rep.Events) == 0 && rep.State != agent.HealFixed && len(rep.Notes) == 0
+	quiet := len(rep.Events) == 0 && rep.State != agent.HealFixed && len(rep.Notes) == 0 && !o.DryRun
 	if g.JSON || !quiet {
 		if err := printResult(term.Out, g, rep, jsonLine, func(w io.Writer) error { printHeal(w, rep); return nil }); err != nil {
 			return err

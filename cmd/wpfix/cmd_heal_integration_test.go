@@ -348,3 +348,55 @@ func TestHealOutsideCLI(t *testing.T) {
 	assert.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "fixed")
 }
+
+// TestHealEdgesCLI: one bad answer among good ones changes nothing and
+// notifies no one; --dry-run says what heal would do and changes nothing;
+// the ping URL hears /start and then the bare URL or /fail; a channel that
+// fails is reported on stderr and the fix stands.
+func TestHealEdgesCLI(t *testing.T) {
+	b := newBisectSite(t, wptest.Options{})
+	hooks := newReceiver(t)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close() // a port nothing listens on
+	heal := func(args ...string) result {
+		return b.run(t, append([]string{"heal", "--config", "none", "--confirm-interval", "50ms",
+			"--notify", hooks.URL + "/json", "--ping", hooks.URL + "/ping"}, args...)...)
+	}
+	pings := func() []string {
+		var p []string
+		for _, path := range []string{"/ping/start", "/ping", "/ping/fail"} {
+			for range hooks.got(path) {
+				p = append(p, path)
+			}
+		}
+		return p
+	}
+
+	b.st.Break(t, wptest.BreakFlaky)
+	for range 3 {
+		r := heal("--confirm", "3")
+		assert.Equal(t, 0, r.code, r.stderr)
+		assert.Empty(t, r.stdout+r.stderr)
+	}
+	assert.Empty(t, hooks.got("/json"), "one bad answer is not a broken site")
+	assert.NoDirExists(t, filepath.Join(b.st.ContentDir, ".wpfix"))
+	assert.Len(t, hooks.got("/ping/start"), 3)
+	assert.Len(t, hooks.got("/ping"), 3, "each healthy run pings the bare URL")
+
+	// a site that fails every time
+	require.NoError(t, os.RemoveAll(filepath.Join(b.st.PluginDir, "wptest-flaky")))
+	b.st.Break(t, wptest.BreakKillWorker)
+	r := heal("--dry-run")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, "dry run")
+	assert.Equal(t, 502, b.st.Get(t, "/").Status, "nothing changed")
+	assert.Empty(t, hooks.got("/json"), "no one notified")
+
+	r = heal("--notify", dead.URL+"/hook")
+	assert.Equal(t, 0, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	assert.Contains(t, r.stdout, "fixed")
+	assert.Contains(t, r.stderr, "notify", "the failed channel is reported")
+	assert.Len(t, hooks.got("/json"), 1, "the other channel got its notice")
+	assert.Equal(t, 200, b.st.Get(t, "/").Status, "the fix stands")
+	assert.NotEmpty(t, pings())
+}
