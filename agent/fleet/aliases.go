@@ -43,7 +43,14 @@ type alias struct {
 func ParseAliases(file string, src []byte) (*Inventory, error) {
 	inv := &Inventory{File: file}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(quoteAliases(src), &doc); err != nil {
+	// A file that YAML takes is read as it is; one it refuses, again with
+	// WP-CLI's bare @names quoted (spyc.go).
+	err := yaml.Unmarshal(src, &doc)
+	if err != nil {
+		doc = yaml.Node{}
+		err = yaml.Unmarshal(quoteAliases(src), &doc)
+	}
+	if err != nil {
 		ie := &InventoryError{File: file, Msg: "YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
 			ie.Line, _ = strconv.Atoi(m[1])

@@ -30,7 +30,8 @@ func (e *SelectionError) Is(target error) bool { return target == ErrSelection }
 // order: the name of a site of the inventory (for a WP-CLI user, @name
 // too); @tag, the sites with that tag (a WP-CLI group); or a target, a site
 // of its own named after it (AdHoc). An arg that is none of these is an
-// error.
+// error, and so is a bare word (no /) that is no name when there is an
+// inventory: a misspelt name is likelier than a folder here (./word).
 //
 // tags (--tag, repeatable) then keep the sites that have any of them: a
 // union, as WP-CLI's groups and Ansible's --limit a:b are, so --tag eu
@@ -81,6 +82,11 @@ func Select(inv *Inventory, args, tags []string) ([]Site, error) {
 			continue
 		}
 		s, err := AdHoc(arg)
+		if err == nil && inv != nil && !strings.Contains(arg, "/") {
+			// A bare word is a folder here to remote.ParseTarget; next to
+			// an inventory it is far more likely a misspelt name.
+			return nil, &SelectionError{Arg: arg, Msg: "not a site of " + inv.File + " (for a folder here, write ./" + arg + ")"}
+		}
 		if err != nil {
 			msg := err.Error()
 			if inv != nil {

@@ -8,10 +8,10 @@ import (
 // WP-CLI reads its config with Spyc, which takes @prod: and [@a, @b]
 // unquoted. YAML reserves @ (it cannot start a plain scalar), so a YAML
 // parser refuses the files WP-CLI's own documentation shows. quoteAliases
-// puts double quotes around each @name where a YAML token starts: text a
-// YAML parser would refuse anyway, so a valid file is left as it is. Lines
-// are kept, so errors still name the right line; @ inside values
-// (deploy@web1), quotes, comments and block scalars is left alone.
+// puts double quotes around each @name where a YAML token starts, for a
+// second reading of a file YAML refused as it is. Lines are kept, so
+// errors still name the right line; @ inside values (deploy@web1),
+// quotes, comments and block scalars is left alone.
 
 // aliasToken is an alias name at the start of a token.
 var aliasToken = regexp.MustCompile(`^@[A-Za-z0-9_.-]*`)
