@@ -2,7 +2,9 @@ package fleet
 
 import (
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -28,20 +30,131 @@ var yamlLineRE = regexp.MustCompile(`line (\d+): ([^\n]*)`)
 // alias_spec).
 var aliasKeys = []string{"user", "url", "path", "ssh", "http", "proxyjump", "key"}
 
-// alias is one @name of the file, as read.
+// alias is one @name of a file, as read.
 type alias struct {
 	name  string // without the @
+	file  string
+	dir   string // the file's folder, for relative paths
 	line  int
 	value *yaml.Node
+}
+
+// aliasFile is a WP-CLI config file, as read.
+type aliasFile struct {
+	file     string
+	aliases  []alias
+	inherit  string // _: inherit: FILE, as written
+	line     int    // of inherit
+	warnings []Warning
 }
 
 // ParseAliases reads a WP-CLI config file (wp-cli.yml, config.yml): each
 // @alias with ssh or path is a site, each group of aliases a tag of its
 // members. Other keys of the file are WP-CLI's own and ignored. file names
 // it in errors, and a local alias's relative path is taken from its folder,
-// as WP-CLI does. Errors are *InventoryError.
+// as WP-CLI does. A file it inherits (_: inherit) is not read: LoadAliases
+// reads it. Errors are *InventoryError.
 func ParseAliases(file string, src []byte) (*Inventory, error) {
-	inv := &Inventory{File: file}
+	af, err := readAliases(file, src)
+	if err != nil {
+		return nil, err
+	}
+	if af.inherit != "" {
+		af.warnings = append(af.warnings, Warning{File: file, Line: af.line, Field: "_.inherit",
+			Msg: "the inherited file is not read here: give the file to Load, or with --inventory"})
+	}
+	return buildAliases(file, []*aliasFile{af})
+}
+
+// maxInherit bounds a chain of _: inherit files.
+const maxInherit = 8
+
+// LoadAliases reads WP-CLI config files as WP-CLI merges them: each file
+// after the file it inherits (_: inherit: FILE, from its folder), and an
+// alias of a later file replacing the one of the same name before it (the
+// project's wp-cli.yml over the global ~/.wp-cli/config.yml: give them in
+// that order; WPCLIConfigFiles finds them). Errors are *InventoryError.
+func LoadAliases(files ...string) (*Inventory, error) {
+	var chain []*aliasFile
+	var load func(file string, depth int, from *InventoryError) error
+	seen := map[string]bool{}
+	load = func(file string, depth int, from *InventoryError) error {
+		abs, _ := filepath.Abs(file)
+		if seen[abs] {
+			return nil // read already: WP-CLI would merge it again, to the same effect
+		}
+		seen[abs] = true
+		src, err := readInventory(file)
+		if err != nil {
+			if from != nil {
+				from.Msg = fmt.Sprintf("cannot read the inherited file %s: %v", file, unwrapPath(err))
+				return from
+			}
+			return &InventoryError{File: file, Msg: fmt.Sprintf("cannot read the inventory: %v", unwrapPath(err))}
+		}
+		af, err := readAliases(file, src)
+		if err != nil {
+			return err
+		}
+		if af.inherit != "" {
+			ie := &InventoryError{File: file, Line: af.line, Field: "_.inherit"}
+			if depth >= maxInherit {
+				ie.Msg = fmt.Sprintf("more than %d files inherit one another", maxInherit)
+				return ie
+			}
+			parent := af.inherit
+			if !filepath.IsAbs(parent) {
+				parent = filepath.Join(filepath.Dir(file), parent)
+			}
+			if err := load(parent, depth+1, ie); err != nil {
+				return err
+			}
+		}
+		chain = append(chain, af)
+		return nil
+	}
+	for _, f := range files {
+		if err := load(f, 0, nil); err != nil {
+			return nil, err
+		}
+	}
+	return buildAliases(strings.Join(files, ", "), chain)
+}
+
+// WPCLIConfigFiles returns the WP-CLI config files WP-CLI itself would
+// read in the folder cwd, in the order LoadAliases takes them: the global
+// one ($WP_CLI_CONFIG_PATH, else ~/.wp-cli/config.yml), then the project's
+// (the first wp-cli.local.yml or wp-cli.yml in cwd or a folder above it).
+// Only files that exist are returned.
+func WPCLIConfigFiles(cwd, home string, getenv func(string) string) []string {
+	var files []string
+	global := getenv("WP_CLI_CONFIG_PATH")
+	if global == "" {
+		global = filepath.Join(home, ".wp-cli", "config.yml")
+	}
+	if isFile(global) {
+		files = append(files, global)
+	}
+	for dir := cwd; ; dir = filepath.Dir(dir) {
+		for _, name := range []string{"wp-cli.local.yml", "wp-cli.yml"} {
+			if f := filepath.Join(dir, name); isFile(f) {
+				return append(files, f)
+			}
+		}
+		if filepath.Dir(dir) == dir {
+			return files
+		}
+	}
+}
+
+func isFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// readAliases reads the aliases of one file.
+func readAliases(file string, src []byte) (*aliasFile, error) {
+	af := &aliasFile{file: file}
 	var doc yaml.Node
 	// A file that YAML takes is read as it is; one it refuses, again with
 	// WP-CLI's bare @names quoted (spyc.go).
@@ -59,19 +172,17 @@ func ParseAliases(file string, src []byte) (*Inventory, error) {
 		return nil, ie
 	}
 	if len(doc.Content) == 0 {
-		return inv, nil
+		return af, nil
 	}
 	root := deref(doc.Content[0])
 	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-		return inv, nil
+		return af, nil
 	}
 	if root.Kind != yaml.MappingNode {
 		return nil, &InventoryError{File: file, Line: root.Line,
 			Msg: "a WP-CLI config file is a mapping of keys, like @prod: {ssh: deploy@web1/var/www/acme}"}
 	}
-	dir, home := fileDirs(file)
-
-	var aliases []alias
+	dir, _ := fileDirs(file)
 	byName := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], deref(root.Content[i+1])
@@ -79,9 +190,8 @@ func ParseAliases(file string, src []byte) (*Inventory, error) {
 		if key == "_" {
 			if v.Kind == yaml.MappingNode {
 				for j := 0; j+1 < len(v.Content); j += 2 {
-					if v.Content[j].Value == "inherit" {
-						inv.Warnings = append(inv.Warnings, Warning{File: file, Line: v.Content[j].Line, Field: "_.inherit",
-							Msg: "the inherited file is not read: give it with --inventory too"})
+					if iv := deref(v.Content[j+1]); v.Content[j].Value == "inherit" && iv.Kind == yaml.ScalarNode && iv.Value != "" {
+						af.inherit, af.line = iv.Value, v.Content[j].Line
 					}
 				}
 			}
@@ -91,34 +201,55 @@ func ParseAliases(file string, src []byte) (*Inventory, error) {
 			continue // WP-CLI's own settings
 		}
 		if !aliasRE.MatchString(key) {
-			inv.Warnings = append(inv.Warnings, Warning{File: file, Line: k.Line, Field: key,
+			af.warnings = append(af.warnings, Warning{File: file, Line: k.Line, Field: key,
 				Msg: "ignored, as WP-CLI does: an alias name has only letters, digits, '-', '_' and '.'"})
 			continue
 		}
 		name := key[1:]
 		if prev, dup := byName[name]; dup {
 			return nil, &InventoryError{File: file, Line: k.Line, Field: key,
-				Msg: fmt.Sprintf("defined twice (first at line %d): give each alias its own name", aliases[prev].line)}
+				Msg: fmt.Sprintf("defined twice (first at line %d): give each alias its own name", af.aliases[prev].line)}
 		}
-		byName[name] = len(aliases)
-		aliases = append(aliases, alias{name: name, line: k.Line, value: v})
+		byName[name] = len(af.aliases)
+		af.aliases = append(af.aliases, alias{name: name, file: file, dir: dir, line: k.Line, value: v})
+	}
+	return af, nil
+}
+
+// buildAliases turns the aliases of files, merged in order, into an
+// inventory named name.
+func buildAliases(name string, files []*aliasFile) (*Inventory, error) {
+	inv := &Inventory{File: name}
+	_, home := fileDirs(name)
+	var aliases []alias
+	byName := map[string]int{}
+	for _, af := range files {
+		inv.Warnings = append(inv.Warnings, af.warnings...)
+		for _, a := range af.aliases {
+			if i, ok := byName[a.name]; ok {
+				aliases[i] = a // a later file's alias replaces the earlier one, in its place
+				continue
+			}
+			byName[a.name] = len(aliases)
+			aliases = append(aliases, a)
+		}
 	}
 
 	// Groups: a list of aliases. Each alias is tagged with every group
 	// that holds it, directly or through another group.
-	groups := map[string][]*yaml.Node{}
+	groups := map[string]alias{}
 	for _, a := range aliases {
 		if a.value.Kind == yaml.SequenceNode {
-			groups[a.name] = a.value.Content
+			groups[a.name] = a
 		}
 	}
 	tags := map[string][]string{}
-	var walk func(group string, members []*yaml.Node, seen map[string]bool) error
-	walk = func(group string, members []*yaml.Node, seen map[string]bool) error {
+	var walk func(group alias, members []*yaml.Node, seen map[string]bool) error
+	walk = func(group alias, members []*yaml.Node, seen map[string]bool) error {
 		for _, m := range members {
 			m = deref(m)
 			if m.Kind != yaml.ScalarNode || !aliasRE.MatchString(m.Value) {
-				return &InventoryError{File: file, Line: m.Line, Field: "@" + group,
+				return &InventoryError{File: group.file, Line: m.Line, Field: "@" + group.name,
 					Msg: fmt.Sprintf("a group lists aliases, like [@prod, @staging]; %q is not one", m.Value)}
 			}
 			name := m.Value[1:]
@@ -127,24 +258,24 @@ func ParseAliases(file string, src []byte) (*Inventory, error) {
 			}
 			seen[name] = true
 			if sub, ok := groups[name]; ok {
-				if err := walk(group, sub, seen); err != nil {
+				if err := walk(group, sub.value.Content, seen); err != nil {
 					return err
 				}
 				continue
 			}
 			if _, ok := byName[name]; !ok {
-				return &InventoryError{File: file, Line: m.Line, Field: "@" + group,
-					Msg: fmt.Sprintf("the group names %s, which the file does not define", m.Value)}
+				return &InventoryError{File: group.file, Line: m.Line, Field: "@" + group.name,
+					Msg: fmt.Sprintf("the group names %s, which is not defined", m.Value)}
 			}
-			if !slices.Contains(tags[name], group) {
-				tags[name] = append(tags[name], group)
+			if !slices.Contains(tags[name], group.name) {
+				tags[name] = append(tags[name], group.name)
 			}
 		}
 		return nil
 	}
 	for _, a := range aliases {
-		if members, ok := groups[a.name]; ok {
-			if err := walk(a.name, members, map[string]bool{a.name: true}); err != nil {
+		if g, ok := groups[a.name]; ok {
+			if err := walk(g, g.value.Content, map[string]bool{a.name: true}); err != nil {
 				return nil, err
 			}
 		}
@@ -154,24 +285,34 @@ func ParseAliases(file string, src []byte) (*Inventory, error) {
 		if _, isGroup := groups[a.name]; isGroup {
 			continue
 		}
-		sp, err := aliasSpec(file, dir, home, a, inv)
+		sp, err := aliasSpec(a, home, inv)
 		if err != nil {
 			return nil, err
 		}
 		sp.tags = tags[a.name]
-		s, err := build(file, dir, home, sp)
+		s, err := build(a.file, a.dir, home, sp)
 		if err != nil {
 			return nil, err
 		}
 		inv.Sites = append(inv.Sites, s)
 	}
-	slices.SortStableFunc(inv.Warnings, func(a, b Warning) int { return a.Line - b.Line })
+	order := map[string]int{}
+	for i, af := range files {
+		order[af.file] = i
+	}
+	slices.SortStableFunc(inv.Warnings, func(a, b Warning) int {
+		if oa, ob := order[a.File], order[b.File]; oa != ob {
+			return oa - ob
+		}
+		return a.Line - b.Line
+	})
 	return inv, nil
 }
 
 // aliasSpec reads one alias into a spec, turning its ssh and path into a
 // target.
-func aliasSpec(file, dir, home string, a alias, inv *Inventory) (*spec, error) {
+func aliasSpec(a alias, home string, inv *Inventory) (*spec, error) {
+	file, dir := a.file, a.dir
 	fail := func(line int, field, format string, args ...any) (*spec, error) {
 		return nil, &InventoryError{File: file, Line: line, Site: a.name, Field: field, Msg: fmt.Sprintf(format, args...)}
 	}

@@ -48,6 +48,12 @@
 //	  path: sites/acme                     # a local site, from the file's folder
 //	@shops: [@prod, @staging]              # a group
 //
+// WP-CLI's YAML reader takes @prod: unquoted, which YAML reserves: such
+// names are quoted before a second reading. Files are merged as WP-CLI
+// merges them (LoadAliases; WPCLIConfigFiles finds them): a file after the
+// one it inherits (_: inherit: FILE), an alias of a later file replacing
+// one of the same name.
+//
 // Each alias is a site named after it without the @; each group an alias
 // belongs to, directly or through another group, is one of its tags, so
 // `--tag shops` (or `@shops` as an argument) selects the group. An alias's

@@ -130,25 +130,35 @@ func where(file string, line int, site, field string) string {
 const maxInventory = 32 << 20
 
 // Load reads an inventory file: WP-CLI aliases when its name ends in .yml
-// or .yaml, TOML otherwise. Errors are *InventoryError.
+// or .yaml (with the files it inherits, as LoadAliases), TOML otherwise.
+// Errors are *InventoryError.
 func Load(file string) (*Inventory, error) {
-	f, err := os.Open(file)
+	switch strings.ToLower(filepath.Ext(file)) {
+	case ".yml", ".yaml":
+		return LoadAliases(file)
+	}
+	src, err := readInventory(file)
 	if err != nil {
 		return nil, &InventoryError{File: file, Msg: fmt.Sprintf("cannot read the inventory: %v", unwrapPath(err))}
 	}
+	return ParseTOML(file, src)
+}
+
+// readInventory reads an inventory file, up to maxInventory bytes.
+func readInventory(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
 	defer f.Close()
 	src, err := io.ReadAll(io.LimitReader(f, maxInventory+1))
-	switch {
-	case err != nil:
-		return nil, &InventoryError{File: file, Msg: fmt.Sprintf("cannot read the inventory: %v", unwrapPath(err))}
-	case len(src) > maxInventory:
-		return nil, &InventoryError{File: file, Msg: fmt.Sprintf("the inventory is larger than %d MiB", maxInventory>>20)}
+	if err != nil {
+		return nil, err
 	}
-	switch strings.ToLower(filepath.Ext(file)) {
-	case ".yml", ".yaml":
-		return ParseAliases(file, src)
+	if len(src) > maxInventory {
+		return nil, fmt.Errorf("larger than %d MiB", maxInventory>>20)
 	}
-	return ParseTOML(file, src)
+	return src, nil
 }
 
 // unwrapPath drops the operation and path of a *PathError, which the
