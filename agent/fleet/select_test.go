@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wpfix/wpfix/remote"
 )
 
 func names(sites []Site) []string {
@@ -93,4 +95,16 @@ func TestSelectAliases(t *testing.T) {
 	got, err = Select(inv, []string{"@c"}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"c"}, names(got), fmt.Sprint(got))
+}
+
+// TestSiteOptions: a flag given wins over the site's setting; the site's
+// fills what the flags leave unset.
+func TestSiteOptions(t *testing.T) {
+	s := Site{SSH: SSH{Port: 2200, Identity: "/keys/site", KnownHosts: "/kh/site", AcceptNewHostKey: true}}
+	assert.Equal(t, remote.Options{Port: 2200, Identity: "/keys/site", KnownHosts: "/kh/site", AcceptNewHostKey: true, ConfigFile: "none"},
+		s.Options(remote.Options{ConfigFile: "none"}))
+	assert.Equal(t, remote.Options{Port: 22, Identity: "/keys/flag", KnownHosts: "/kh/flag", AcceptNewHostKey: true},
+		s.Options(remote.Options{Port: 22, Identity: "/keys/flag", KnownHosts: "/kh/flag"}))
+	assert.Equal(t, remote.Options{Identity: "/keys/flag", AcceptNewHostKey: true},
+		Site{}.Options(remote.Options{Identity: "/keys/flag", AcceptNewHostKey: true}))
 }

@@ -57,6 +57,26 @@ type SSH struct {
 	AcceptNewHostKey bool
 }
 
+// Options returns how to reach the site's host: flags, the options the
+// command's flags give, with the site's own settings where the flags leave
+// a setting unset, so that a flag given wins over the file. (A target's own
+// user and port win over both, as remote resolves them.) A bool cannot be
+// unset: AcceptNewHostKey is on when either says so.
+func (s Site) Options(flags remote.Options) remote.Options {
+	o := flags
+	if o.Port == 0 {
+		o.Port = s.SSH.Port
+	}
+	if o.Identity == "" {
+		o.Identity = s.SSH.Identity
+	}
+	if o.KnownHosts == "" {
+		o.KnownHosts = s.SSH.KnownHosts
+	}
+	o.AcceptNewHostKey = o.AcceptNewHostKey || s.SSH.AcceptNewHostKey
+	return o
+}
+
 // HasTag reports whether the site has the tag.
 func (s Site) HasTag(tag string) bool {
 	for _, t := range s.Tags {
@@ -69,15 +89,18 @@ func (s Site) HasTag(tag string) bool {
 
 // Inventory is the sites of one file, in the order the file gives them.
 type Inventory struct {
-	// File is the file as named to Load or a Parse function.
-	File  string
+	// File is the file as named to Load or a Parse function (the files,
+	// comma-separated, for LoadAliases).
+	File string
+	// Sites are the inventory's sites, each with a unique name.
 	Sites []Site
 	// Warnings are what was read and ignored, so "why is my setting not
 	// used?" has an answer.
 	Warnings []Warning
 }
 
-// Warning is something an inventory says that wpfix read and ignored.
+// Warning is something an inventory says that wpfix read and ignored:
+// where (file, line, the key as written) and why.
 type Warning struct {
 	File  string
 	Line  int
