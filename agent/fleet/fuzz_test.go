@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/BurntSushi/toml"
+
 	"github.com/wpfix/wpfix/remote"
 )
 
@@ -65,10 +67,49 @@ func checkInventory(t *testing.T, src []byte, inv *Inventory, err error) {
 // used (go test ./agent/fleet -fuzz FuzzTOMLInventory).
 func FuzzTOMLInventory(f *testing.F) {
 	addSeeds(f, ".toml", "../../configs/sites.example.toml")
+	for _, src := range trickyTOML {
+		f.Add([]byte(src))
+	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		inv, err := ParseTOML("fuzz.toml", src)
 		checkInventory(t, src, inv, err)
+		checkLayout(t, src)
 	})
+}
+
+// checkLayout: where the decoder finds [[site]] tables, the scan that
+// gives the lines finds as many, each with every key the decoder found in
+// it, and [defaults] likewise; so an error names the line of its key.
+func checkLayout(t *testing.T, src []byte) {
+	var raw map[string]any
+	if _, err := toml.Decode(string(src), &raw); err != nil {
+		return
+	}
+	l := scanTOML(src)
+	if sites, ok := raw["site"].([]map[string]any); ok && len(l.sites) > 0 {
+		if len(l.sites) != len(sites) {
+			t.Fatalf("the scan found %d [[site]] tables, the decoder %d", len(l.sites), len(sites))
+		}
+		for n, m := range sites {
+			for k := range m {
+				if _, ok := l.sites[n].keys[k]; !ok {
+					t.Fatalf("site %d: key %q not found by the scan (found %v)", n+1, k, l.sites[n].keys)
+				}
+			}
+		}
+	}
+	if d, ok := raw["defaults"].(map[string]any); ok && l.defaults != nil {
+		for k := range d {
+			if _, ok := l.defaults.keys[k]; !ok {
+				t.Fatalf("defaults: key %q not found by the scan (found %v)", k, l.defaults.keys)
+			}
+		}
+	}
+	for k := range raw {
+		if _, ok := l.root.keys[k]; !ok {
+			t.Fatalf("top-level key %q not found by the scan (found %v)", k, l.root.keys)
+		}
+	}
 }
 
 // FuzzAliases: ParseAliases never panics, and what it accepts can be used

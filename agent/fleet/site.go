@@ -285,7 +285,7 @@ func build(file, dir, home string, sp *spec) (Site, error) {
 		}
 	} else {
 		if sp.user != "" {
-			if _, err := remote.ParseTarget(sp.user + "@host:/"); err != nil {
+			if u, err := remote.ParseTarget(sp.user + "@host:/"); err != nil || u.User != sp.user || u.Host != "host" {
 				return fail("user", "bad user name %q", sp.user)
 			}
 			switch {
@@ -311,6 +311,9 @@ func build(file, dir, home string, sp *spec) (Site, error) {
 		s.SSH.AcceptNewHostKey = sp.acceptNew
 	}
 	s.Target = t.String()
+	if back, err := remote.ParseTarget(s.Target); err != nil || back != t {
+		return fail("target", "%q cannot be written back as a target", sp.target)
+	}
 	if sp.url != "" {
 		u, err := url.Parse(sp.url)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {

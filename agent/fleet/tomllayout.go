@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"strconv"
 	"strings"
 )
 
@@ -75,23 +76,25 @@ func scanTOML(src []byte) tomlLayout {
 // sub-tables ([site.x], [defaults.x]) under their table as key x.
 func arrange(tables []*tomlTable) tomlLayout {
 	l := tomlLayout{root: tables[0]}
-	var owner *tomlTable
+	file := func(owner, t *tomlTable) {
+		if _, ok := owner.keys[t.path[1]]; !ok {
+			owner.keys[t.path[1]] = t.line
+		}
+	}
 	for _, t := range tables[1:] {
 		switch {
 		case len(t.path) == 1 && t.path[0] == "defaults" && !t.array:
 			if l.defaults == nil {
 				l.defaults = t
 			}
-			owner = t
 		case len(t.path) == 1 && t.path[0] == "site" && t.array:
 			l.sites = append(l.sites, t)
-			owner = t
-		case len(t.path) > 1 && owner != nil && t.path[0] == owner.path[0]:
-			if _, ok := owner.keys[t.path[1]]; !ok {
-				owner.keys[t.path[1]] = t.line
-			}
-		default:
-			owner = nil
+		// A sub-table belongs to [defaults], or to the last [[site]]
+		// so far, whatever tables come between.
+		case len(t.path) > 1 && t.path[0] == "defaults" && l.defaults != nil:
+			file(l.defaults, t)
+		case len(t.path) > 1 && t.path[0] == "site" && len(l.sites) > 0:
+			file(l.sites[len(l.sites)-1], t)
 		}
 		if len(t.path) > 0 {
 			if _, ok := l.root.keys[t.path[0]]; !ok {
@@ -150,14 +153,48 @@ func isBareKeyByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }
 
-// unescapeKey undoes the simple escapes of a "basic" key; a \u escape is
-// kept as written, which only an error message would show.
+// unescapeKey undoes the escapes of a "basic" key, as TOML writes them:
+// \b \t \n \f \r \e \" \\ \xHH \uHHHH \UHHHHHHHH.
 func unescapeKey(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}
-	r := strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\t`, "\t", `\n`, "\n")
-	return r.Replace(s)
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 >= len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch c := s[i]; c {
+		case 'b':
+			b.WriteByte('\b')
+		case 't':
+			b.WriteByte('\t')
+		case 'n':
+			b.WriteByte('\n')
+		case 'f':
+			b.WriteByte('\f')
+		case 'r':
+			b.WriteByte('\r')
+		case 'e':
+			b.WriteByte(0x1b)
+		case 'x', 'u', 'U':
+			n := map[byte]int{'x': 2, 'u': 4, 'U': 8}[c]
+			if i+1+n <= len(s) {
+				if r, err := strconv.ParseUint(s[i+1:i+1+n], 16, 32); err == nil {
+					b.WriteRune(rune(r))
+					i += n
+					continue
+				}
+			}
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // scanState is where a scan is inside a value that may span lines.
