@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -157,6 +158,47 @@ func TestCheckTextHostile(t *testing.T) {
 	require.Len(t, lines, 6, "header, site, error, one check, fix, summary:\n%s", out)
 	assert.True(t, strings.HasPrefix(lines[1], "evil\"\\\uFFFDsite"), lines[1])
 	assert.Contains(t, lines[3], "PHP Fatal\uFFFD")
+}
+
+// TestCheckTextEveryControl: each C0 and C1 control, DEL, the line and
+// paragraph separators, each bidi control and invalid UTF-8, in a site's
+// name, error, check id, message and fix, never reaches the table.
+func TestCheckTextEveryControl(t *testing.T) {
+	var hostile []string
+	for r := rune(0); r <= 0x9f; r++ {
+		if unicode.IsControl(r) && r != '\t' {
+			hostile = append(hostile, string(r))
+		}
+	}
+	for _, r := range []rune{'\u2028', '\u2029'} {
+		hostile = append(hostile, string(r))
+	}
+	for r := rune(0); r <= 0x2fff; r++ {
+		if unicode.Is(unicode.Bidi_Control, r) {
+			hostile = append(hostile, string(r))
+		}
+	}
+	hostile = append(hostile, "\xff", "\xc2", "\xe2\x80")
+	for _, h := range hostile {
+		s := "a" + h + "b"
+		r := &agent.FleetReport{Summary: agent.FleetSummary{Sites: 2, Unhealthy: 1, Unreachable: 1}, Sites: []*agent.SiteCheck{
+			{Name: s, State: agent.SiteUnhealthy, Checks: []agent.Check{{ID: s, Status: agent.CheckError, Message: s}},
+				Fix: &agent.HealReport{State: s, Reason: s}},
+			{Name: s + "2", State: s, Error: s},
+		}}
+		var b bytes.Buffer
+		require.NoError(t, printCheckText(&b, r))
+		out := b.String()
+		for i, c := range strings.TrimSuffix(out, "\n") {
+			if c == '\n' {
+				continue
+			}
+			require.False(t, unicode.IsControl(c) || unicode.Is(unicode.Bidi_Control, c) || c == '\u2028' || c == '\u2029',
+				"%q: %U at %d in %q", h, c, i, out)
+		}
+		require.True(t, utf8.ValidString(out), "%q: invalid UTF-8 in %q", h, out)
+		require.Equal(t, 7, strings.Count(out, "\n"), "%q: a line break forged in %q", h, out)
+	}
 }
 
 // TestCheckJSONKeys: the JSON's keys are DESIGN.md's, no more (but
