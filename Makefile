@@ -8,11 +8,12 @@ GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
 # The real stack the tests run against: wp/wptest, remote/sshtest and
 # agent/notify (an SMTP server, aiosmtpd; a sendmail, msmtp) start these
-# servers themselves, on loopback, with configs of their own.
+# servers themselves, on loopback, with configs of their own; cmd/wpfix checks
+# wpfix check's metrics with promtool (prometheus).
 PACKAGES := nginx php-fpm php-cli php-mysql mariadb-server mariadb-client \
 	wordpress wordpress-theme-twentytwentythree wordpress-theme-twentytwentytwo \
 	openssh-server openssh-client \
-	python3-aiosmtpd msmtp
+	python3-aiosmtpd msmtp prometheus
 
 .PHONY: build test deps vet demo bench
 
