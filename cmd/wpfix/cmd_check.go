@@ -110,7 +110,7 @@ func runCheck(ctx context.Context, o checkOptions, g globalOptions, args []strin
 		}
 		fo.Heal.Notify, fo.Heal.Ping = n.send, n.pingFunc()
 	}
-	progress := newCheckProgress(term, g)
+	progress := newCheckProgress(term.Err, showCheckProgress(term, g) && o.Format == "text" && o.Output == "")
 	progress.start(len(sites))
 	fo.Progress = progress.done
 	rep := agent.CheckFleet(ctx, sites, fo)
@@ -123,8 +123,7 @@ func runCheck(ctx context.Context, o checkOptions, g globalOptions, args []strin
 		case "prometheus":
 			return writeCheckMetrics(w, rep)
 		}
-		printCheckText(w, rep)
-		return nil
+		return printCheckText(w, rep)
 	}
 	if o.Output != "" {
 		if err := writeFileAtomic(o.Output, write); err != nil {
