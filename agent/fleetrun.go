@@ -203,8 +203,15 @@ func checkOne(ctx context.Context, h *fleetHost, site fleet.Site, o FleetOptions
 	sc.Name, sc.Target, sc.Tags = site.Name, site.Target, site.Tags
 	if o.Fix && sc.State == SiteUnhealthy && probeFailed(sc) {
 		h.fixMu.Lock()
-		sc.Fix = fixSite(ctx, site, po, o)
+		fix := fixSite(ctx, site, po, o)
 		h.fixMu.Unlock()
+		if fix.State == HealFixed || fix.State == HealHealthy {
+			// the report says how the site is now, with the fix in place
+			// (the journal check names the culprit left disabled)
+			sc = CheckSite(ctx, s, CheckOptions{Probe: po, Stack: h.stack.st, Since: o.Since, Signatures: o.Signatures})
+			sc.Name, sc.Target, sc.Tags = site.Name, site.Target, site.Tags
+		}
+		sc.Fix = fix
 	}
 	sc.DurationMS = time.Since(start).Milliseconds()
 	return sc
