@@ -107,11 +107,14 @@ func CheckSite(ctx context.Context, s *Site, o CheckOptions) *SiteCheck {
 
 	// The network's checks run beside the host's: a slow site costs its
 	// probe's timeout once, not on top of the rest.
+	// The logs are read once the probe is done, so that what the probe
+	// itself made the site log (a fatal on a site nobody visits) counts.
 	var probe, tlsc Check
-	done := make(chan struct{})
+	probed, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		probe = timed("probe", func() (string, string) { return c.probe(ctx, po) })
+		close(probed)
 		tlsc = timed("tls", func() (string, string) { return c.tls(ctx, po) })
 	}()
 
@@ -125,7 +128,7 @@ func CheckSite(ctx context.Context, s *Site, o CheckOptions) *SiteCheck {
 	add("versions", func() (string, string) { return c.versions(ctx, lim) })
 	add("journal", func() (string, string) { return c.journal(ctx) })
 	add("recovery-mode", func() (string, string) { return c.recoveryMode(ctx) })
-	add("logs", func() (string, string) { return c.logs(ctx) })
+	add("logs", func() (string, string) { <-probed; return c.logs(ctx) })
 	host = append(host, timedFor("limits", limTime, func() (string, string) { return limitsStatus(lim, limErr) }))
 	add("disk", func() (string, string) { return c.disk(ctx, lim) })
 	add("debug", func() (string, string) { return c.debug(ctx) })
@@ -350,7 +353,7 @@ func logsStatus(sigs []LogSignature, since time.Duration) (string, string) {
 		return nil
 	}
 	say := func(ls *LogSignature) string {
-		msg := fmt.Sprintf("%d× %s %s", ls.Count, ls.Summary, window)
+		msg := fmt.Sprintf("%d× %s %s", ls.Count, ls.Signature, window)
 		if len(ls.Blames) > 0 {
 			var b []string
 			for _, e := range ls.Blames {
@@ -360,6 +363,9 @@ func logsStatus(sigs []LogSignature, since time.Duration) (string, string) {
 		}
 		if n := len(sigs) - 1; n > 0 {
 			msg += fmt.Sprintf(" (+%d more signatures)", n)
+		}
+		if sum, _, _ := strings.Cut(ls.Summary, "; "); sum != "" {
+			msg += ": " + strings.TrimSuffix(sum, ".")
 		}
 		return msg
 	}
@@ -540,9 +546,9 @@ func (c *siteChecker) autoload(ctx context.Context) (string, string) {
 	if err != nil {
 		return CheckWarning, err.Error()
 	}
-	msg := fmt.Sprintf("%d autoloaded options, %s", n, php.FormatSizeRounded(size))
+	msg := fmt.Sprintf("%d autoloaded options, %d kB", n, size>>10)
 	if size > AutoloadWarnBytes {
-		return CheckWarning, msg + fmt.Sprintf(", over %s: loaded on every request", php.FormatSizeRounded(AutoloadWarnBytes))
+		return CheckWarning, msg + fmt.Sprintf(", over %d kB: loaded on every request", AutoloadWarnBytes>>10)
 	}
 	return CheckOK, msg
 }
