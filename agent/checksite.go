@@ -592,7 +592,7 @@ func (c *siteChecker) uploadsPHP(ctx context.Context) (string, string) {
 	for i, f := range shown {
 		shown[i] = strings.TrimPrefix(f, dir+"/")
 	}
-	msg := fmt.Sprintf("%d PHP files in %s: %s", total, dir, strings.Join(shown, ", "))
+	msg := fmt.Sprintf("%s in %s: %s", plural(total, "PHP file"), dir, strings.Join(shown, ", "))
 	if total > len(shown) {
 		msg += ", …"
 	}
@@ -718,9 +718,17 @@ func (c *siteChecker) plugins(ctx context.Context) (string, string) {
 	if err != nil {
 		return CheckWarning, err.Error()
 	}
-	msg := fmt.Sprintf("%d active plugins", len(active))
+	msg := plural(len(active), "active plugin")
 	if len(active) > PluginsWarnCount {
 		return CheckWarning, msg + fmt.Sprintf(", over %d", PluginsWarnCount)
 	}
 	return CheckOK, msg
+}
+
+// plural is "1 thing", "2 things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

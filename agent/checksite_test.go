@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wpfix/wpfix/agent/journal"
+	"github.com/wpfix/wpfix/remote"
+	"github.com/wpfix/wpfix/remote/sshtest"
 	"github.com/wpfix/wpfix/remote/sysinfo"
 	"github.com/wpfix/wpfix/wp"
 	"github.com/wpfix/wpfix/wp/wptest"
@@ -155,7 +157,7 @@ func TestCheckSiteWarnings(t *testing.T) {
 		{"autoload", "over 900K", func(t *testing.T) {
 			st.RunWordPress(t, `update_option( 'wptest_big', str_repeat( 'x', 1200000 ), true );`)
 		}},
-		{"uploads-php", "1 PHP files in " + filepath.Join(st.ContentDir, "uploads") + ": 2024/05/shell.php", func(t *testing.T) {
+		{"uploads-php", "1 PHP file in " + filepath.Join(st.ContentDir, "uploads") + ": 2024/05/shell.php", func(t *testing.T) {
 			dir := filepath.Join(st.ContentDir, "uploads", "2024", "05")
 			require.NoError(t, os.MkdirAll(dir, 0o755))
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "shell.php"), []byte("<?php system($_GET['c']);"), 0o644))
@@ -393,4 +395,73 @@ func TestIsPHPFile(t *testing.T) {
 		"x.jpg": false, "php": false, "x.php.jpg": false, "x.php9": false, "x.phpx": false} {
 		assert.Equal(t, want, isPHPFile(name), name)
 	}
+}
+
+// TestCheckSiteOverSSH: the checks over SSH, as the site's owner, an
+// unprivileged user, on a healthy site: the same checks, and nothing
+// changed.
+func TestCheckSiteOverSSH(t *testing.T) {
+	t.Parallel()
+	srv := sshtest.NewServer(t, sshtest.Options{})
+	st := wptest.NewStack(t, wptest.Options{Owner: srv.User})
+	setConfig(t, st, "define( 'WP_DEBUG', true );", "define( 'WP_DEBUG', false );")
+	st.SetOption(t, "blog_public", "1")
+	target := remote.Target{User: srv.User, Host: srv.Host, Port: srv.Port, Path: st.Root}
+	s, err := Open(t.Context(), target.String(), Options{DBOptional: true,
+		Remote: remote.Options{Identity: srv.KeyFile, KnownHosts: srv.KnownHostsFile, ConfigFile: "none"}})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+
+	before := treeState(t, st.Root)
+	stack, err := ReadStack(t.Context(), s)
+	require.NoError(t, err)
+	sc := CheckSite(t.Context(), s, CheckOptions{Stack: stack})
+	assert.Equal(t, before, treeState(t, st.Root))
+	assert.NoDirExists(t, filepath.Join(st.ContentDir, journal.StateDir))
+	assert.Equal(t, target.String(), sc.Target)
+	assert.Equal(t, SiteHealthy, sc.State, "%v", sc.Checks)
+	want := map[string]string{}
+	for _, id := range checkIDs {
+		want[id] = CheckOK
+	}
+	assert.Equal(t, want, statuses(sc), "%v", sc.Checks)
+}
+
+// TestCheckSiteHostile: what a hostile site's user can plant does not
+// mislead or stall the checks: a journal that is a link to a file outside
+// the site is refused unread; an uploads folder nested past the walk's
+// depth, or linked to other folders, is walked within bounds and only
+// what is in it is named.
+func TestCheckSiteHostile(t *testing.T) {
+	t.Parallel()
+	st := wptest.NewStack(t, wptest.Options{})
+	stateDir := filepath.Join(st.ContentDir, journal.StateDir)
+	require.NoError(t, os.Mkdir(stateDir, 0o700))
+	require.NoError(t, os.Symlink("/etc/passwd", filepath.Join(stateDir, "journal")))
+
+	uploads := filepath.Join(st.ContentDir, "uploads")
+	deep := uploads
+	for i := range 12 {
+		deep = filepath.Join(deep, fmt.Sprint("d", i))
+	}
+	require.NoError(t, os.MkdirAll(deep, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(deep, "deep.php"), []byte("<?php"), 0o644))
+	require.NoError(t, os.Symlink(uploads, filepath.Join(uploads, "loop")))
+	require.NoError(t, os.Symlink("/etc/passwd", filepath.Join(uploads, "passwd.php")))
+	for i := range 300 {
+		require.NoError(t, os.WriteFile(filepath.Join(uploads, "d0", fmt.Sprintf("f%03d.jpg", i)), nil, 0o644))
+	}
+
+	start := time.Now()
+	sc := checkSite(t, st)
+	assert.Less(t, time.Since(start), 30*time.Second)
+	j := check(t, sc, "journal")
+	assert.Equal(t, CheckError, j.Status)
+	assert.Contains(t, j.Message, "a wpfix journal that cannot be trusted: ")
+	assert.Contains(t, j.Message, "a symbolic link")
+	u := check(t, sc, "uploads-php")
+	assert.Equal(t, CheckWarning, u.Status)
+	assert.Equal(t, "1 PHP file in "+uploads+": passwd.php (not below 8 levels)", u.Message,
+		"the link is named, not followed; the file past the depth bound is not reached")
+	assert.Equal(t, SiteUnhealthy, sc.State)
 }
