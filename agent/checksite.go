@@ -25,7 +25,7 @@ import (
 type CheckOptions struct {
 	// Probe reaches the site as bisect does: URL "" means the home option
 	// (or WP_HOME). With Resolve, the TLS certificate is read at that
-	// address too.
+	// address (the origin's), not at the public host's.
 	Probe ProbeOptions
 	// Stack is the host's web stack already read (ReadStack), so that a
 	// host's servers are read once for all its sites; nil reads it here.
@@ -62,6 +62,7 @@ const (
 	uploadsMaxDepth   = 8
 	uploadsMaxEntries = 20000
 	uploadsShown      = 3
+	uploadsTimeout    = 20 * time.Second
 )
 
 // CheckSite runs wpfix check's read-only checks on one opened site, in
@@ -282,14 +283,21 @@ func (c *siteChecker) journal(ctx context.Context) (string, string) {
 		changes = append(changes, describeStep(st))
 	}
 	if !j.Released() {
-		if len(changes) == 0 {
-			return CheckError, "an interrupted wpfix run left its journal: " + restore
+		// A run that holds the lock may be going on now: whether it is
+		// alive cannot be told without writing (journal.Check does).
+		run, then := "an interrupted wpfix run", ": "
+		if _, err := c.s.Host.Lstat(ctx, path.Join(js.Dir(), "lock")); err == nil {
+			run, then = "a wpfix run in progress, or an interrupted one,", "; if no run is going: "
 		}
-		return CheckError, fmt.Sprintf("an interrupted wpfix run left changes (%s): %s", strings.Join(changes, ", "), restore)
+		if len(changes) == 0 {
+			return CheckError, run + " left its journal" + then + restore
+		}
+		return CheckError, fmt.Sprintf("%s left changes (%s)%s%s", run, strings.Join(changes, ", "), then, restore)
 	}
 	if len(changes) == 0 {
 		return CheckOK, "a finished wpfix journal, nothing of it in effect"
 	}
+	// When: the journal's last write, which a released run's was.
 	since := ""
 	if fi, err := c.s.Host.Lstat(ctx, path.Join(js.Dir(), "journal")); err == nil {
 		since = " since " + fi.ModTime().UTC().Format("2006-01-02 15:04 UTC")
@@ -574,7 +582,14 @@ func isPHPFile(name string) bool {
 
 func (c *siteChecker) uploadsPHP(ctx context.Context) (string, string) {
 	dir := c.uploadsDir()
-	found, total, stopped, err := findPHP(ctx, c.s, dir)
+	// A folder of a million files is listed whole by ReadDir: the walk
+	// has its own deadline besides its bounds.
+	wctx, cancel := context.WithTimeout(ctx, uploadsTimeout)
+	defer cancel()
+	found, total, stopped, err := findPHP(wctx, c.s, dir)
+	if err != nil && wctx.Err() != nil && ctx.Err() == nil {
+		found, total, stopped, err = nil, 0, fmt.Sprintf("not read within %s", uploadsTimeout), nil
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return CheckOK, "no uploads folder"
@@ -618,15 +633,17 @@ func findPHP(ctx context.Context, s *Site, dir string) (found []string, total in
 	seen := 0
 	for len(queue) > 0 {
 		if ctx.Err() != nil {
-			return found, total, "interrupted", nil
+			return found, total, "walk stopped: " + ctx.Err().Error(), nil
 		}
 		it := queue[0]
 		queue = queue[1:]
 		ents, err := s.Host.ReadDir(ctx, it.path)
-		if err != nil {
-			if it.path == dir {
-				return nil, 0, "", err
-			}
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return found, total, "walk stopped: " + ctx.Err().Error(), nil
+		case err != nil && it.path == dir:
+			return nil, 0, "", err
+		case err != nil:
 			continue // a folder the user cannot read: not the site's uploads
 		}
 		for _, e := range ents {
