@@ -735,6 +735,22 @@ func (c *siteChecker) plugins(ctx context.Context) (string, string) {
 	if err != nil {
 		return CheckWarning, err.Error()
 	}
+	// On a multisite network, those active for the whole network run too.
+	if v, ok, err := c.s.WP.Constant("MULTISITE"); err == nil && ok && v != "" && v != "0" {
+		raw, ok, err := c.s.DB.SiteOption(ctx, "active_sitewide_plugins")
+		if err != nil {
+			return CheckWarning, err.Error()
+		}
+		if ok {
+			if m, err := php.Unserialize([]byte(raw)); err == nil {
+				for _, e := range m.Entries() {
+					if f := e.Key.String(); !slices.Contains(active, f) {
+						active = append(active, f)
+					}
+				}
+			}
+		}
+	}
 	msg := plural(len(active), "active plugin")
 	if len(active) > PluginsWarnCount {
 		return CheckWarning, msg + fmt.Sprintf(", over %d", PluginsWarnCount)

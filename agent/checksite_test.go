@@ -471,3 +471,19 @@ func TestCheckSiteHostile(t *testing.T) {
 		"the link is named, not followed; the file past the depth bound is not reached")
 	assert.Equal(t, SiteUnhealthy, sc.State)
 }
+
+// TestCheckSiteMultisite: on a network's main site, the plugins active for
+// the whole network count with the site's own, once each.
+func TestCheckSiteMultisite(t *testing.T) {
+	t.Parallel()
+	st := wptest.NewStack(t, wptest.Options{Multisite: true})
+	own := st.AddPlugin(t, wptest.Plugin{Slug: "wptest-own"})
+	network := st.AddPlugin(t, wptest.Plugin{Slug: "wptest-network"})
+	st.ActivatePlugins(t, own)
+	st.NetworkActivatePlugins(t, network, own)
+	sc := checkSite(t, st)
+	p := check(t, sc, "plugins")
+	assert.Equal(t, CheckOK, p.Status)
+	assert.Equal(t, "2 active plugins", p.Message)
+	assert.Equal(t, CheckOK, check(t, sc, "probe").Status, check(t, sc, "probe").Message)
+}
