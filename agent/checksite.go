@@ -107,9 +107,9 @@ func CheckSite(ctx context.Context, s *Site, o CheckOptions) *SiteCheck {
 	c.sc.URL = po.URL
 
 	// The network's checks run beside the host's: a slow site costs its
-	// probe's timeout once, not on top of the rest.
-	// The logs are read once the probe is done, so that what the probe
-	// itself made the site log (a fatal on a site nobody visits) counts.
+	// probe's timeout once, not on top of the rest. The logs are read last,
+	// once the probe is done, so that what the probe itself made the site
+	// log (a fatal on a site nobody visits) counts.
 	var probe, tlsc Check
 	probed, done := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -119,30 +119,31 @@ func CheckSite(ctx context.Context, s *Site, o CheckOptions) *SiteCheck {
 		tlsc = timed("tls", func() (string, string) { return c.tls(ctx, po) })
 	}()
 
-	var host []Check
-	add := func(id string, f func() (string, string)) { host = append(host, timed(id, f)) }
+	byID := map[string]Check{}
+	add := func(id string, f func() (string, string)) { byID[id] = timed(id, f) }
 	add("database", func() (string, string) { return c.database(ctx) })
 	// Limits is read first, for the versions (the CLI's PHP) and the disk.
 	t0 := time.Now()
 	lim, limErr := Limits(ctx, s, LimitsOptions{NoHTTP: true, Stack: c.stack(ctx)})
-	limTime := time.Since(t0)
+	byID["limits"] = timedFor("limits", time.Since(t0), func() (string, string) { return limitsStatus(lim, limErr) })
 	add("versions", func() (string, string) { return c.versions(ctx, lim) })
 	add("journal", func() (string, string) { return c.journal(ctx) })
 	add("recovery-mode", func() (string, string) { return c.recoveryMode(ctx) })
-	add("logs", func() (string, string) { <-probed; return c.logs(ctx) })
-	host = append(host, timedFor("limits", limTime, func() (string, string) { return limitsStatus(lim, limErr) }))
 	add("disk", func() (string, string) { return c.disk(ctx, lim) })
 	add("debug", func() (string, string) { return c.debug(ctx) })
 	add("autoload", func() (string, string) { return c.autoload(ctx) })
 	add("uploads-php", func() (string, string) { return c.uploadsPHP(ctx) })
 	add("cron", func() (string, string) { return c.cron(ctx) })
 	add("plugins", func() (string, string) { return c.plugins(ctx) })
+	<-probed
+	add("logs", func() (string, string) { return c.logs(ctx) })
 	<-done
+	byID["probe"], byID["tls"] = probe, tlsc
 
-	// DESIGN.md's order: probe first, tls after disk.
-	checks := append([]Check{probe}, host...)
-	at := slices.IndexFunc(checks, func(c Check) bool { return c.ID == "disk" })
-	checks = slices.Insert(checks, at+1, tlsc)
+	checks := make([]Check, 0, len(checkOrder))
+	for _, id := range checkOrder {
+		checks = append(checks, byID[id])
+	}
 	c.sc.Checks = checks
 	c.sc.State = SiteHealthy
 	if probe.Status != CheckOK || c.sc.Worst() == CheckError {
@@ -151,6 +152,10 @@ func CheckSite(ctx context.Context, s *Site, o CheckOptions) *SiteCheck {
 	c.sc.DurationMS = time.Since(start).Milliseconds()
 	return c.sc
 }
+
+// checkOrder is the order of CheckSite's checks: DESIGN.md's ids.
+var checkOrder = []string{"probe", "database", "versions", "journal", "recovery-mode", "logs", "limits",
+	"disk", "tls", "debug", "autoload", "uploads-php", "cron", "plugins"}
 
 // siteChecker holds one site's checks as they run.
 type siteChecker struct {
