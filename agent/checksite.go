@@ -25,7 +25,7 @@ import (
 type CheckOptions struct {
 	// Probe reaches the site as bisect does: URL "" means the home option
 	// (or WP_HOME). With Resolve, the TLS certificate is read at that
-	// address too.
+	// address (the origin's), not at the public host's.
 	Probe ProbeOptions
 	// Stack is the host's web stack already read (ReadStack), so that a
 	// host's servers are read once for all its sites; nil reads it here.
@@ -62,6 +62,7 @@ const (
 	uploadsMaxDepth   = 8
 	uploadsMaxEntries = 20000
 	uploadsShown      = 3
+	uploadsTimeout    = 20 * time.Second
 )
 
 // CheckSite runs wpfix check's read-only checks on one opened site, in
@@ -106,39 +107,43 @@ func CheckSite(ctx context.Context, s *Site, o CheckOptions) *SiteCheck {
 	c.sc.URL = po.URL
 
 	// The network's checks run beside the host's: a slow site costs its
-	// probe's timeout once, not on top of the rest.
+	// probe's timeout once, not on top of the rest. The logs are read last,
+	// once the probe is done, so that what the probe itself made the site
+	// log (a fatal on a site nobody visits) counts.
 	var probe, tlsc Check
-	done := make(chan struct{})
+	probed, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		probe = timed("probe", func() (string, string) { return c.probe(ctx, po) })
+		close(probed)
 		tlsc = timed("tls", func() (string, string) { return c.tls(ctx, po) })
 	}()
 
-	var host []Check
-	add := func(id string, f func() (string, string)) { host = append(host, timed(id, f)) }
+	byID := map[string]Check{}
+	add := func(id string, f func() (string, string)) { byID[id] = timed(id, f) }
 	add("database", func() (string, string) { return c.database(ctx) })
 	// Limits is read first, for the versions (the CLI's PHP) and the disk.
 	t0 := time.Now()
 	lim, limErr := Limits(ctx, s, LimitsOptions{NoHTTP: true, Stack: c.stack(ctx)})
-	limTime := time.Since(t0)
+	byID["limits"] = timedFor("limits", time.Since(t0), func() (string, string) { return limitsStatus(lim, limErr) })
 	add("versions", func() (string, string) { return c.versions(ctx, lim) })
 	add("journal", func() (string, string) { return c.journal(ctx) })
 	add("recovery-mode", func() (string, string) { return c.recoveryMode(ctx) })
-	add("logs", func() (string, string) { return c.logs(ctx) })
-	host = append(host, timedFor("limits", limTime, func() (string, string) { return limitsStatus(lim, limErr) }))
 	add("disk", func() (string, string) { return c.disk(ctx, lim) })
 	add("debug", func() (string, string) { return c.debug(ctx) })
 	add("autoload", func() (string, string) { return c.autoload(ctx) })
 	add("uploads-php", func() (string, string) { return c.uploadsPHP(ctx) })
 	add("cron", func() (string, string) { return c.cron(ctx) })
 	add("plugins", func() (string, string) { return c.plugins(ctx) })
+	<-probed
+	add("logs", func() (string, string) { return c.logs(ctx) })
 	<-done
+	byID["probe"], byID["tls"] = probe, tlsc
 
-	// DESIGN.md's order: probe first, tls after disk.
-	checks := append([]Check{probe}, host...)
-	at := slices.IndexFunc(checks, func(c Check) bool { return c.ID == "disk" })
-	checks = slices.Insert(checks, at+1, tlsc)
+	checks := make([]Check, 0, len(checkOrder))
+	for _, id := range checkOrder {
+		checks = append(checks, byID[id])
+	}
 	c.sc.Checks = checks
 	c.sc.State = SiteHealthy
 	if probe.Status != CheckOK || c.sc.Worst() == CheckError {
@@ -147,6 +152,10 @@ func CheckSite(ctx context.Context, s *Site, o CheckOptions) *SiteCheck {
 	c.sc.DurationMS = time.Since(start).Milliseconds()
 	return c.sc
 }
+
+// checkOrder is the order of CheckSite's checks: DESIGN.md's ids.
+var checkOrder = []string{"probe", "database", "versions", "journal", "recovery-mode", "logs", "limits",
+	"disk", "tls", "debug", "autoload", "uploads-php", "cron", "plugins"}
 
 // siteChecker holds one site's checks as they run.
 type siteChecker struct {
@@ -279,14 +288,21 @@ func (c *siteChecker) journal(ctx context.Context) (string, string) {
 		changes = append(changes, describeStep(st))
 	}
 	if !j.Released() {
-		if len(changes) == 0 {
-			return CheckError, "an interrupted wpfix run left its journal: " + restore
+		// A run that holds the lock may be going on now: whether it is
+		// alive cannot be told without writing (journal.Check does).
+		run, then := "an interrupted wpfix run", ": "
+		if _, err := c.s.Host.Lstat(ctx, path.Join(js.Dir(), "lock")); err == nil {
+			run, then = "a wpfix run in progress, or an interrupted one,", "; if no run is going: "
 		}
-		return CheckError, fmt.Sprintf("an interrupted wpfix run left changes (%s): %s", strings.Join(changes, ", "), restore)
+		if len(changes) == 0 {
+			return CheckError, run + " left its journal" + then + restore
+		}
+		return CheckError, fmt.Sprintf("%s left changes (%s)%s%s", run, strings.Join(changes, ", "), then, restore)
 	}
 	if len(changes) == 0 {
 		return CheckOK, "a finished wpfix journal, nothing of it in effect"
 	}
+	// When: the journal's last write, which a released run's was.
 	since := ""
 	if fi, err := c.s.Host.Lstat(ctx, path.Join(js.Dir(), "journal")); err == nil {
 		since = " since " + fi.ModTime().UTC().Format("2006-01-02 15:04 UTC")
@@ -350,7 +366,7 @@ func logsStatus(sigs []LogSignature, since time.Duration) (string, string) {
 		return nil
 	}
 	say := func(ls *LogSignature) string {
-		msg := fmt.Sprintf("%d× %s %s", ls.Count, ls.Summary, window)
+		msg := fmt.Sprintf("%d× %s %s", ls.Count, ls.Signature, window)
 		if len(ls.Blames) > 0 {
 			var b []string
 			for _, e := range ls.Blames {
@@ -360,6 +376,9 @@ func logsStatus(sigs []LogSignature, since time.Duration) (string, string) {
 		}
 		if n := len(sigs) - 1; n > 0 {
 			msg += fmt.Sprintf(" (+%d more signatures)", n)
+		}
+		if sum, _, _ := strings.Cut(ls.Summary, "; "); sum != "" {
+			msg += ": " + strings.TrimSuffix(sum, ".")
 		}
 		return msg
 	}
@@ -540,9 +559,9 @@ func (c *siteChecker) autoload(ctx context.Context) (string, string) {
 	if err != nil {
 		return CheckWarning, err.Error()
 	}
-	msg := fmt.Sprintf("%d autoloaded options, %s", n, php.FormatSizeRounded(size))
+	msg := fmt.Sprintf("%d autoloaded options, %d kB", n, size>>10)
 	if size > AutoloadWarnBytes {
-		return CheckWarning, msg + fmt.Sprintf(", over %s: loaded on every request", php.FormatSizeRounded(AutoloadWarnBytes))
+		return CheckWarning, msg + fmt.Sprintf(", over %d kB: loaded on every request", AutoloadWarnBytes>>10)
 	}
 	return CheckOK, msg
 }
@@ -568,7 +587,14 @@ func isPHPFile(name string) bool {
 
 func (c *siteChecker) uploadsPHP(ctx context.Context) (string, string) {
 	dir := c.uploadsDir()
-	found, total, stopped, err := findPHP(ctx, c.s, dir)
+	// A folder of a million files is listed whole by ReadDir: the walk
+	// has its own deadline besides its bounds.
+	wctx, cancel := context.WithTimeout(ctx, uploadsTimeout)
+	defer cancel()
+	found, total, stopped, err := findPHP(wctx, c.s, dir)
+	if err != nil && wctx.Err() != nil && ctx.Err() == nil {
+		found, total, stopped, err = nil, 0, fmt.Sprintf("not read within %s", uploadsTimeout), nil
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return CheckOK, "no uploads folder"
@@ -586,7 +612,7 @@ func (c *siteChecker) uploadsPHP(ctx context.Context) (string, string) {
 	for i, f := range shown {
 		shown[i] = strings.TrimPrefix(f, dir+"/")
 	}
-	msg := fmt.Sprintf("%d PHP files in %s: %s", total, dir, strings.Join(shown, ", "))
+	msg := fmt.Sprintf("%s in %s: %s", plural(total, "PHP file"), dir, strings.Join(shown, ", "))
 	if total > len(shown) {
 		msg += ", …"
 	}
@@ -612,15 +638,17 @@ func findPHP(ctx context.Context, s *Site, dir string) (found []string, total in
 	seen := 0
 	for len(queue) > 0 {
 		if ctx.Err() != nil {
-			return found, total, "interrupted", nil
+			return found, total, "walk stopped: " + ctx.Err().Error(), nil
 		}
 		it := queue[0]
 		queue = queue[1:]
 		ents, err := s.Host.ReadDir(ctx, it.path)
-		if err != nil {
-			if it.path == dir {
-				return nil, 0, "", err
-			}
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return found, total, "walk stopped: " + ctx.Err().Error(), nil
+		case err != nil && it.path == dir:
+			return nil, 0, "", err
+		case err != nil:
 			continue // a folder the user cannot read: not the site's uploads
 		}
 		for _, e := range ents {
@@ -712,9 +740,33 @@ func (c *siteChecker) plugins(ctx context.Context) (string, string) {
 	if err != nil {
 		return CheckWarning, err.Error()
 	}
-	msg := fmt.Sprintf("%d active plugins", len(active))
+	// On a multisite network, those active for the whole network run too.
+	if v, ok, err := c.s.WP.Constant("MULTISITE"); err == nil && ok && v != "" && v != "0" {
+		raw, ok, err := c.s.DB.SiteOption(ctx, "active_sitewide_plugins")
+		if err != nil {
+			return CheckWarning, err.Error()
+		}
+		if ok {
+			if m, err := php.Unserialize([]byte(raw)); err == nil {
+				for _, e := range m.Entries() {
+					if f := e.Key.String(); !slices.Contains(active, f) {
+						active = append(active, f)
+					}
+				}
+			}
+		}
+	}
+	msg := plural(len(active), "active plugin")
 	if len(active) > PluginsWarnCount {
 		return CheckWarning, msg + fmt.Sprintf(", over %d", PluginsWarnCount)
 	}
 	return CheckOK, msg
+}
+
+// plural is "1 thing", "2 things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
