@@ -68,6 +68,8 @@ type Site struct {
 	// net is the multisite network the site belongs to, once read; nil on
 	// a single site.
 	net *network
+	// shared says the connection is the caller's (OpenOn): Close leaves it.
+	shared bool
 	// Log receives warnings and notable findings the reports do not carry
 	// (a host that cannot sync the journal, a server config that could not
 	// be read); Open takes Options.Remote.Logger. nil is silence.
@@ -85,35 +87,52 @@ func Open(ctx context.Context, target string, o Options) (*Site, error) {
 	if err != nil {
 		return nil, unreachable(err)
 	}
-	s := &Site{Target: t, Host: h, Log: o.Remote.Logger}
-	if s.WP, err = wp.Find(ctx, h, t.Path, o.Site); err != nil {
-		h.Close()
-		if errors.Is(err, wp.ErrNotWordPress) || errors.Is(err, wp.ErrUnresolved) {
-			return nil, badInput(err)
+	return open(ctx, t, h, o, true)
+}
+
+// OpenOn opens the site at t on h, a connection the caller shares among
+// sites and keeps: Close leaves it open. It is for reading (wpfix check):
+// a site opened so makes no change as its owner (actAsOwner), so changes
+// must go through Open.
+func OpenOn(ctx context.Context, h remote.Host, t remote.Target, o Options) (*Site, error) {
+	return open(ctx, t, h, o, false)
+}
+
+func open(ctx context.Context, t remote.Target, h remote.Host, o Options, own bool) (*Site, error) {
+	s := &Site{Target: t, Host: h, Log: o.Remote.Logger, shared: !own}
+	fail := func(err error) (*Site, error) {
+		if own {
+			s.Host.Close()
 		}
-		return nil, unreachable(err)
+		return nil, err
+	}
+	var err error
+	if s.WP, err = wp.Find(ctx, h, t.Path, o.Site); err != nil {
+		if errors.Is(err, wp.ErrNotWordPress) || errors.Is(err, wp.ErrUnresolved) {
+			return fail(badInput(err))
+		}
+		return fail(unreachable(err))
 	}
 	if !o.AllowForeignDirs {
 		if err := s.WP.CheckLayout(ctx); err != nil {
-			h.Close()
 			if errors.Is(err, wp.ErrForeignDir) {
-				return nil, badInput(err)
+				return fail(badInput(err))
 			}
-			return nil, unreachable(err)
+			return fail(unreachable(err))
 		}
 	}
-	actAsOwner(ctx, s, o)
-	h = s.Host
+	if own {
+		actAsOwner(ctx, s, o)
+	}
 	if s.DB, err = s.WP.OpenDB(ctx); err != nil {
 		if o.DBOptional && !errors.Is(err, wp.ErrUnresolved) {
 			s.DB, s.DBErr = nil, unreachable(err)
 			return s, nil
 		}
-		h.Close()
 		if errors.Is(err, wp.ErrUnresolved) {
-			return nil, badInput(err)
+			return fail(badInput(err))
 		}
-		return nil, unreachable(err)
+		return fail(unreachable(err))
 	}
 	return s, nil
 }
@@ -132,8 +151,10 @@ func (s *Site) Close() error {
 	if s.DB != nil {
 		err = s.DB.Close()
 	}
-	if cerr := s.Host.Close(); err == nil {
-		err = cerr
+	if !s.shared {
+		if cerr := s.Host.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("close %s: %w", s.Target, err)

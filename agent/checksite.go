@@ -136,7 +136,16 @@ func CheckSite(ctx context.Context, s *Site, o CheckOptions) *SiteCheck {
 	add("cron", func() (string, string) { return c.cron(ctx) })
 	add("plugins", func() (string, string) { return c.plugins(ctx) })
 	<-probed
-	add("logs", func() (string, string) { return c.logs(ctx) })
+	add("logs", func() (string, string) {
+		status, msg := c.logs(ctx)
+		// Errors logged while the site answers well now are its past: a
+		// warning, not what makes it unhealthy (a site heal has just
+		// fixed still has its worker deaths in the log).
+		if status == CheckError && probe.Status == CheckOK {
+			status, msg = CheckWarning, msg+" (the site answers well now)"
+		}
+		return status, msg
+	})
 	<-done
 	byID["probe"], byID["tls"] = probe, tlsc
 
