@@ -3,11 +3,14 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 )
 
 // TestConfigFile: the example config file parses, [heal] and [[notify]]
@@ -40,4 +43,46 @@ func TestConfigFile(t *testing.T) {
 			assert.ErrorContains(t, err, tt.want)
 		})
 	}
+}
+
+// TestKubernetesCronJob: the example CronJob is YAML Kubernetes reads: an
+// Indexed Job never overlapped, its pods each checking one shard into a
+// metrics file of its own.
+func TestKubernetesCronJob(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "configs", "wpfix-check-cronjob.yaml"))
+	require.NoError(t, err)
+	var cj struct {
+		Kind string
+		Spec struct {
+			ConcurrencyPolicy string `yaml:"concurrencyPolicy"`
+			JobTemplate       struct {
+				Spec struct {
+					CompletionMode string `yaml:"completionMode"`
+					Completions    int
+					Template       struct {
+						Spec struct {
+							Containers []struct{ Args []string }
+						}
+					}
+				}
+			} `yaml:"jobTemplate"`
+		}
+	}
+	require.NoError(t, yaml.Unmarshal(b, &cj))
+	assert.Equal(t, "CronJob", cj.Kind)
+	assert.Equal(t, "Forbid", cj.Spec.ConcurrencyPolicy)
+	js := cj.Spec.JobTemplate.Spec
+	assert.Equal(t, "Indexed", js.CompletionMode)
+	require.Len(t, js.Template.Spec.Containers, 1)
+	args := js.Template.Spec.Containers[0].Args
+	assert.Contains(t, args, "--shards="+strconv.Itoa(js.Completions))
+	assert.Contains(t, args, "--format=prometheus")
+	// the flags parse as wpfix check's
+	var o checkOptions
+	f := pflag.NewFlagSet("check", pflag.ContinueOnError)
+	o.AddFlags(f)
+	var g globalOptions
+	g.AddFlags(f)
+	require.NoError(t, f.Parse(args[1:]))
+	assert.Equal(t, 4, o.Shards)
 }
