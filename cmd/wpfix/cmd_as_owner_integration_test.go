@@ -1,11 +1,9 @@
 package main
 
 import (
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -45,18 +43,9 @@ func rootRuns(b *bisectSite) map[string]func(t *testing.T) rootRun {
 func ownersUnder(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	m := map[string]string{}
-	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		st := fi.Sys().(*syscall.Stat_t)
-		m[p] = strconv.Itoa(int(st.Uid)) + ":" + strconv.Itoa(int(st.Gid))
-		return nil
-	}))
+	for p, desc := range fileTree(t, dir) {
+		m[p] = strings.Fields(desc)[1]
+	}
 	return m
 }
 
@@ -113,12 +102,7 @@ func TestRootActsAsOwnerRefused(t *testing.T) {
 	require.Len(t, culprits, 1)
 	require.Equal(t, wp.KindPlugin, culprits[0].Kind)
 	dir := filepath.Join(b.st.ContentDir, "plugins", culprits[0].Name)
-	require.NoError(t, filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Lchown(p, 0, 0)
-	}))
+	chownAll(t, dir, 0, 0)
 	before := b.state(t)
 
 	r := runAs(t, b.home, "bisect", b.st.Root)
