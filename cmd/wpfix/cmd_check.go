@@ -100,7 +100,9 @@ func runCheck(ctx context.Context, o checkOptions, g globalOptions, args []strin
 	}
 	fo := agent.FleetOptions{Open: ao, Probe: agent.ProbeOptions{Timeout: o.Timeout}, Concurrency: o.Concurrency,
 		PerHost: o.PerHost, SiteTimeout: o.SiteTimeout, Since: o.Since, Signatures: sigs, Fix: o.Fix,
-		Heal: agent.HealOptions{Confirm: agent.DefaultConfirm, ConfirmInterval: agent.DefaultConfirmInterval, Signatures: sigs}}
+		// the check's own probe was the first bad answer: --fix confirms
+		// with two more, closer together than heal's cron default
+		Heal: agent.HealOptions{Confirm: 2, ConfirmInterval: 2 * time.Second, Signatures: sigs}}
 	if o.Fix {
 		var ho healOptions
 		ho.Notify = notifyOptions{}

@@ -70,7 +70,9 @@ heal does nothing while WordPress's .maintenance file is fresh (an update is
 running), while another wpfix run holds the site's lock (exit 4, silently) or
 during a pause (--pause 2h, --resume). A site heal could not fix is not
 bisected again before --backoff (doubling up to a day); reminders come at
-most every --remind, and one "recovered" notice when it answers well again.`,
+most every --remind, and one "recovered" notice when it answers well again.
+Give --url in a crontab line: without the database heal cannot read the
+site's home option, and so cannot probe it.`,
 		Example: `  */5 * * * * wpfix heal /var/www/html --notify https://hooks.slack.com/services/…
   wpfix heal deploy@web1:/var/www/site --email admin@example.com --ping https://hc-ping.com/UUID
   wpfix heal --pause 2h deploy@web1:/var/www/site
