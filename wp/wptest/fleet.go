@@ -63,9 +63,11 @@ type Fleet struct {
 // FleetSite is one site of a Fleet. The embedded Stack's fields describe
 // it (URL, Root, ContentDir, PluginDir, DBName, DBUser …) and its helpers
 // (AddPlugin, ActivatePlugins, Option, SetOption, Get, RunWordPress) work
-// on it alone; the processes are shared by the whole fleet, so StopPHP
-// stops PHP for every site, and StopDatabase is this site's own (see
-// there). WordPress's core and bundled theme and plugin files are hard
+// on it alone. NginxErrorLog and PHPErrorLog are the site's own (its
+// server block's error_log, and PHP's error_log set by it); FPMLog is the
+// pool's. The processes are shared by the whole fleet: StopPHP stops PHP
+// for every site (StartPHP starts it again), while StopDatabase is this
+// site's own (see there; Stack.StopDatabase would stop the shared MariaDB). WordPress's core and bundled theme and plugin files are hard
 // links shared by every site (cp -al): write a changed copy and rename it
 // over one, or call Unshare first, rather than write into it in place.
 // wp-config.php is each site's own file.
@@ -167,18 +169,23 @@ func NewFleet(t testing.TB, o FleetOptions) *Fleet {
 		f.Sites = append(f.Sites, f.newSite(t, base, i, dbPort))
 	}
 	first := f.Sites[0].Stack
+	// The docroots are made while MariaDB starts and site 0 is installed:
+	// site 0's as soon as it can, the others' after it.
+	firstRoot, docroots := make(chan error, 1), make(chan error, 1)
+	linked := make(chan struct{})
+	go func() {
+		defer close(linked)
+		docroots <- f.makeDocroots(firstRoot)
+	}()
+	t.Cleanup(func() { <-linked }) // before the work directory goes
 	base.DBName, base.DBUser, base.DBPassword = first.DBName, first.DBUser, first.DBPassword
 	base.startMariaDB(t, bin, dbPort)
 	first.db = base.db
 	f.openRoot(t)
 
-	if err := copyTree(WordPressSource, first.Root); err != nil {
-		t.Fatalf("wptest: copy WordPress into %s: %v", first.Root, err)
+	if err := <-firstRoot; err != nil {
+		t.Fatalf("wptest: the fleet's docroots: %v", err)
 	}
-	if err := os.MkdirAll(first.MUPluginDir, 0o755); err != nil {
-		t.Fatalf("wptest: %v", err)
-	}
-	f.Sites[0].writeConfig(t)
 	base.writePHPConfig(t, bin)
 	for _, s := range f.Sites {
 		for _, log := range []string{s.NginxErrorLog, s.PHPErrorLog} {
@@ -189,11 +196,22 @@ func NewFleet(t testing.TB, o FleetOptions) *Fleet {
 		}
 	}
 	base.startFPM(t, bin, runUser, runGroup)
-	base.restartFPM = func(t testing.TB) { base.startFPM(t, bin, runUser, runGroup) }
+	base.restartFPM = func(t testing.TB) {
+		base.startFPM(t, bin, runUser, runGroup)
+		for _, s := range f.Sites {
+			s.fpm = base.fpm
+		}
+	}
 	f.startNginx(t, bin, base, runUser, runGroup)
 	first.install(t)
 	first.chown(t, first.Root)
 	f.cloneSites(t)
+	if err := <-docroots; err != nil {
+		t.Fatalf("wptest: the fleet's docroots: %v", err)
+	}
+	for _, s := range f.Sites[1:] {
+		s.chown(t, filepath.Join(s.Root, "wp-config.php"))
+	}
 	for _, s := range f.Sites {
 		s.maria, s.fpm, s.nginx, s.restartFPM = base.maria, base.fpm, base.nginx, base.restartFPM
 		s.Version = first.Version
@@ -207,7 +225,6 @@ func (f *Fleet) newSite(t testing.TB, base *Stack, i, dbPort int) *FleetSite {
 	t.Helper()
 	name := SiteName(i)
 	st := *base
-	st.dir = base.dir
 	dir := base.dir.Path("sites", name)
 	st.Root = filepath.Join(dir, "www")
 	st.ContentDir = filepath.Join(st.Root, "wp-content")
@@ -242,8 +259,11 @@ func (f *Fleet) openRoot(t testing.TB) {
 	}
 	t.Cleanup(func() { root.Close() })
 	f.root = root
-	if _, err := root.Exec("SET GLOBAL max_connections = 2000"); err != nil {
-		t.Fatalf("wptest: raise MariaDB's max_connections: %v", err)
+	for _, q := range []string{"SET GLOBAL max_connections = 2000",
+		"SET GLOBAL innodb_flush_log_at_trx_commit = 0", "SET GLOBAL innodb_file_per_table = OFF"} {
+		if _, err := root.Exec(q); err != nil {
+			t.Fatalf("wptest: %s: %v", q, err)
+		}
 	}
 }
 
@@ -287,16 +307,52 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// cloneSites makes sites 1… from site 0: docroots of hard links with a
-// wp-config.php of their own, databases copied table by table, a few at
-// a time.
-func (f *Fleet) cloneSites(t testing.TB) {
-	t.Helper()
+// makeDocroots copies WordPress into site 0's docroot and makes the
+// others from it as cp -al does, a few at a time, each with a
+// wp-config.php of its own. It runs while the servers start: nothing in
+// it may use the test's T.
+func (f *Fleet) makeDocroots(firstRoot chan<- error) error {
 	first := f.Sites[0]
-	tables, err := f.tables(first.DBName)
+	list, err := first.makeFirstDocroot()
+	firstRoot <- err
 	if err != nil {
-		t.Fatalf("wptest: list %s's tables: %v", first.DBName, err)
+		return err
 	}
+	return f.each(func(s *FleetSite) error {
+		if s.Index == 0 {
+			return nil
+		}
+		if err := s.linkDocroot(first.Root, list); err != nil {
+			return fmt.Errorf("link %s's docroot: %w", s.Name, err)
+		}
+		if err := s.renderConfig(); err != nil {
+			return fmt.Errorf("write %s's wp-config.php: %w", s.Name, err)
+		}
+		return nil
+	})
+}
+
+// makeFirstDocroot copies WordPress into site 0's docroot, with its
+// wp-config.php, and lists what the others link.
+func (s *FleetSite) makeFirstDocroot() ([]treeEntry, error) {
+	if err := copyTree(WordPressSource, s.Root); err != nil {
+		return nil, fmt.Errorf("copy WordPress into %s: %w", s.Root, err)
+	}
+	if err := os.MkdirAll(s.MUPluginDir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := s.renderConfig(); err != nil {
+		return nil, fmt.Errorf("write %s's wp-config.php: %w", s.Name, err)
+	}
+	list, err := listTree(s.Root)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", s.Root, err)
+	}
+	return list, nil
+}
+
+// each runs fn for every site, four at a time, and returns their errors.
+func (f *Fleet) each(fn func(s *FleetSite) error) error {
 	sem := make(chan struct{}, 4)
 	var wg sync.WaitGroup
 	errs := make([]error, len(f.Sites))
@@ -306,27 +362,32 @@ func (f *Fleet) cloneSites(t testing.TB) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if i == 0 {
-				errs[i] = f.setSite(first, first)
-				return
-			}
-			if err := s.linkDocroot(first.Root); err != nil {
-				errs[i] = fmt.Errorf("link %s's docroot: %w", s.Name, err)
-				return
-			}
-			if err := s.renderConfig(); err != nil {
-				errs[i] = fmt.Errorf("write %s's wp-config.php: %w", s.Name, err)
-				return
-			}
-			errs[i] = f.cloneDB(s, first, tables)
+			errs[i] = fn(s)
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	return errors.Join(errs...)
+}
+
+// cloneSites gives sites 1… copies of site 0's database, and every site
+// its own address and title.
+func (f *Fleet) cloneSites(t testing.TB) {
+	t.Helper()
+	first := f.Sites[0]
+	tables, err := f.tables(first.DBName)
+	if err != nil {
+		t.Fatalf("wptest: list %s's tables: %v", first.DBName, err)
+	}
+	err = f.each(func(s *FleetSite) error {
+		if s.Index == 0 {
+			return f.setSite(first, first)
+		}
+		return f.cloneDB(s, first, tables)
+	})
+	if err != nil {
 		t.Fatalf("wptest: clone the fleet's sites: %v", err)
 	}
 	for _, s := range f.Sites[1:] {
-		s.chown(t, filepath.Join(s.Root, "wp-config.php"))
 		s.db = s.openDB(t)
 	}
 }
@@ -397,31 +458,58 @@ func (s *FleetSite) openDB(t testing.TB) *sql.DB {
 	return db
 }
 
-// linkDocroot makes s's docroot from src as cp -al does: directories of
-// its own (owned by the site's owner), files hard-linked, but
-// wp-config.php, which is written.
-func (s *FleetSite) linkDocroot(src string) error {
-	chown := os.Geteuid() == 0 && s.Options.Owner != ""
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+// treeEntry is a path in site 0's docroot, relative to it.
+type treeEntry struct {
+	rel string
+	dir bool
+}
+
+// listTree lists the docroot at src, parents before children, but
+// wp-config.php, which each site writes.
+func listTree(src string) ([]treeEntry, error) {
+	var list []treeEntry
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
-		if rel == "wp-config.php" {
-			return nil
+		if rel != "." && rel != "wp-config.php" {
+			list = append(list, treeEntry{rel, d.IsDir()})
 		}
-		target := filepath.Join(s.Root, rel)
-		if d.IsDir() {
-			if err := os.Mkdir(target, 0o755); err != nil {
+		return nil
+	})
+	return list, err
+}
+
+// linkDocroot makes s's docroot from src's entries as cp -al does:
+// directories of its own (owned by the site's owner), files hard-linked.
+func (s *FleetSite) linkDocroot(src string, list []treeEntry) error {
+	chown := os.Geteuid() == 0 && s.Options.Owner != ""
+	dirs := []string{s.Root}
+	if err := os.MkdirAll(s.Root, 0o755); err != nil {
+		return err
+	}
+	for _, e := range list {
+		target := filepath.Join(s.Root, e.rel)
+		if !e.dir {
+			if err := os.Link(filepath.Join(src, e.rel), target); err != nil {
 				return err
 			}
-			if chown {
-				return os.Lchown(target, s.uid, s.gid)
-			}
-			return nil
+			continue
 		}
-		return os.Link(p, target)
-	})
+		if err := os.Mkdir(target, 0o755); err != nil {
+			return err
+		}
+		dirs = append(dirs, target)
+	}
+	if chown {
+		for _, d := range dirs {
+			if err := os.Lchown(d, s.uid, s.gid); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Unshare gives the site a copy of its own of a file shared with the

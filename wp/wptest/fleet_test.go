@@ -3,11 +3,13 @@ package wptest_test
 import (
 	"context"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,6 +114,30 @@ func TestFleetBreaks(t *testing.T) {
 	kill, fatal, debug, autoload, uploads, database, healthy :=
 		f.Sites[0], f.Sites[1], f.Sites[2], f.Sites[3], f.Sites[4], f.Sites[5], f.Sites[6]
 
+	// Every site has the files the installed first one has, and its own
+	// wp-config.php.
+	first, err := treeOf(f.Sites[0].Root)
+	require.NoError(t, err)
+	for _, s := range f.Sites[1:] {
+		files, err := treeOf(s.Root)
+		require.NoError(t, err)
+		require.Equal(t, first, files, s.String())
+		a, err := os.Stat(filepath.Join(f.Sites[0].Root, "wp-config.php"))
+		require.NoError(t, err)
+		b, err := os.Stat(filepath.Join(s.Root, "wp-config.php"))
+		require.NoError(t, err)
+		require.False(t, os.SameFile(a, b), "%s: wp-config.php is its own", s)
+	}
+	if os.Geteuid() == 0 {
+		// The server's user owns every site, its own directories and files
+		// and the shared ones alike.
+		for _, rel := range []string{".", "wp-config.php", "wp-content/plugins", "wp-includes/version.php"} {
+			fi, err := os.Stat(filepath.Join(f.Sites[3].Root, rel))
+			require.NoError(t, err)
+			assert.Equal(t, uint32(f.Servers[0].UID), fi.Sys().(*syscall.Stat_t).Uid, rel)
+		}
+	}
+
 	culprits := kill.Break(t, wptest.BreakKillWorker)
 	require.Len(t, culprits, 1)
 	assert.Equal(t, http.StatusBadGateway, kill.Get(t, "/").Status)
@@ -179,4 +205,15 @@ func TestFleetBreaks(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, os.SameFile(b, c), "other sites still share it")
 	assert.True(t, strings.HasPrefix(healthy.Version, "6."), healthy.Version)
+}
+
+// treeOf lists the paths below root.
+func treeOf(root string) ([]string, error) {
+	var paths []string
+	err := filepath.WalkDir(root, func(p string, _ fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(root, p)
+		paths = append(paths, rel)
+		return err
+	})
+	return paths, err
 }
