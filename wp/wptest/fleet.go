@@ -1,12 +1,19 @@
 package wptest
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"database/sql"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/big"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,6 +44,13 @@ type FleetOptions struct {
 	Owner string
 	// MaxChildren is the one php-fpm pool's pm.max_children (default 8).
 	MaxChildren int
+	// TLS makes every site also answer HTTPS on a port of its own
+	// (FleetSite.HTTPSURL), with a certificate for 127.0.0.1 signed by the
+	// fleet's own CA (Fleet.CAFile, Fleet.Roots), valid 90 days.
+	TLS bool
+	// CertDaysLeft sets, with TLS, the days until site i's certificate
+	// expires, for an expiring (a few days) or expired (0 or fewer) one.
+	CertDaysLeft map[int]int
 }
 
 // Fleet is many WordPress sites on one stack: one MariaDB, one php-fpm
@@ -56,6 +70,10 @@ type Fleet struct {
 	StartTime time.Duration
 	// Options are the options the fleet was started with, defaults filled in.
 	Options FleetOptions
+	// CAFile is the PEM file of the CA that signed the sites'
+	// certificates, and Roots a pool holding it; with FleetOptions.TLS.
+	CAFile string
+	Roots  *x509.CertPool
 
 	root *sql.DB // MariaDB's root, over its socket
 }
@@ -79,6 +97,15 @@ type FleetSite struct {
 	Index int
 	// Blogname is the site's title, "Fleet " + Name, shown on its pages.
 	Blogname string
+	// HTTPSURL is the site's HTTPS address, "https://127.0.0.1:PORT", with
+	// FleetOptions.TLS, else "". WordPress's home stays URL, so a page
+	// there may redirect to URL; the handshake shows the certificate.
+	HTTPSURL string
+	// CertNotAfter is when the site's certificate expires, with TLS.
+	CertNotAfter time.Time
+	// CertFile and KeyFile are the site's certificate and key (PEM),
+	// outside its docroot.
+	CertFile, KeyFile string
 	// Server is the index in Fleet.Servers of the server the site is
 	// reached through, -1 when the fleet has none.
 	Server int
@@ -202,6 +229,9 @@ func NewFleet(t testing.TB, o FleetOptions) *Fleet {
 			s.fpm = base.fpm
 		}
 	}
+	if o.TLS {
+		f.writeCerts(t)
+	}
 	f.startNginx(t, bin, base, runUser, runGroup)
 	first.install(t)
 	first.chown(t, first.Root)
@@ -245,6 +275,10 @@ func (f *Fleet) newSite(t testing.TB, base *Stack, i, dbPort int) *FleetSite {
 	s := &FleetSite{Stack: &st, Name: name, Index: i, Blogname: "Fleet " + name, Server: -1, fleet: f}
 	if n := len(f.Servers); n > 0 {
 		s.Server = i % n
+	}
+	if f.Options.TLS {
+		s.HTTPSURL = fmt.Sprintf("https://127.0.0.1:%d", proctest.FreePort(t))
+		s.CertFile, s.KeyFile = filepath.Join(dir, "tls", "cert.pem"), filepath.Join(dir, "tls", "key.pem")
 	}
 	return s
 }
@@ -608,13 +642,14 @@ func (s *FleetSite) lockDB(t testing.TB, how string) {
 func (f *Fleet) startNginx(t testing.TB, bin binaries, base *Stack, runUser, runGroup string) {
 	t.Helper()
 	type site struct {
-		Port                   string
-		Root, ErrorLog, PHPLog string
+		Port, TLSPort                             string
+		Root, ErrorLog, PHPLog, CertFile, KeyFile string
 	}
 	var sites []site
 	for _, s := range f.Sites {
 		sites = append(sites, site{Port: strings.TrimPrefix(s.URL, "http://127.0.0.1:"), Root: s.Root,
-			ErrorLog: s.NginxErrorLog, PHPLog: s.PHPErrorLog})
+			ErrorLog: s.NginxErrorLog, PHPLog: s.PHPErrorLog,
+			TLSPort: strings.TrimPrefix(s.HTTPSURL, "https://127.0.0.1:"), CertFile: s.CertFile, KeyFile: s.KeyFile})
 	}
 	conf := base.dir.Path("nginx.conf")
 	if err := render(fleetNginxConf, conf, map[string]any{
@@ -664,7 +699,10 @@ http {
 {{range .Sites}}
 	server {
 		listen 127.0.0.1:{{.Port}};
-		server_name _;
+{{if .TLSPort}}		listen 127.0.0.1:{{.TLSPort}} ssl;
+		ssl_certificate {{.CertFile}};
+		ssl_certificate_key {{.KeyFile}};
+{{end}}		server_name _;
 		root {{.Root}};
 		index index.php;
 		error_log {{.ErrorLog}} notice;
@@ -701,3 +739,75 @@ http {
 	}
 {{end}}}
 `))
+
+// writeCerts makes the fleet's CA and a certificate for each site, valid
+// 90 days or as CertDaysLeft says.
+func (f *Fleet) writeCerts(t testing.TB) {
+	t.Helper()
+	now := time.Now()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatalf("wptest: generate the fleet's CA key: %v", err)
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "wptest fleet CA"},
+		NotBefore:             now.Add(-24 * time.Hour),
+		NotAfter:              now.Add(10 * 365 * 24 * time.Hour),
+		IsCA:                  true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatalf("wptest: make the fleet's CA: %v", err)
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatalf("wptest: %v", err)
+	}
+	f.CAFile = filepath.Join(f.Dir, "ca.pem")
+	if err := os.WriteFile(f.CAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
+		t.Fatalf("wptest: %v", err)
+	}
+	f.Roots = x509.NewCertPool()
+	f.Roots.AddCert(ca)
+	for _, s := range f.Sites {
+		days := 90
+		if d, ok := f.Options.CertDaysLeft[s.Index]; ok {
+			days = d
+		}
+		s.CertNotAfter = now.Add(time.Duration(days) * 24 * time.Hour).Truncate(time.Second)
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatalf("wptest: generate %s's key: %v", s.Name, err)
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(int64(s.Index) + 2),
+			Subject:      pkix.Name{CommonName: s.Name + ".fleet.test"},
+			DNSNames:     []string{s.Name + ".fleet.test"},
+			IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+			NotBefore:    s.CertNotAfter.Add(-90 * 24 * time.Hour),
+			NotAfter:     s.CertNotAfter,
+			KeyUsage:     x509.KeyUsageDigitalSignature,
+			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatalf("wptest: make %s's certificate: %v", s.Name, err)
+		}
+		keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			t.Fatalf("wptest: %v", err)
+		}
+		if err := os.MkdirAll(filepath.Dir(s.CertFile), 0o700); err != nil {
+			t.Fatalf("wptest: %v", err)
+		}
+		if err := os.WriteFile(s.CertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+			t.Fatalf("wptest: %v", err)
+		}
+		if err := os.WriteFile(s.KeyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+			t.Fatalf("wptest: %v", err)
+		}
+	}
+}

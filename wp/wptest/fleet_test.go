@@ -2,6 +2,7 @@ package wptest_test
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"io/fs"
 	"net/http"
@@ -109,7 +110,8 @@ func TestFleet(t *testing.T) {
 // TestFleetBreaks breaks sites of one fleet in each named way and checks
 // that each is broken as said while the others stay healthy.
 func TestFleetBreaks(t *testing.T) {
-	f := wptest.NewFleet(t, wptest.FleetOptions{Sites: 7, Servers: 1})
+	f := wptest.NewFleet(t, wptest.FleetOptions{Sites: 7, Servers: 1, TLS: true,
+		CertDaysLeft: map[int]int{1: 5, 2: -1}})
 	t.Logf("7 sites started in %v", f.StartTime.Round(time.Millisecond))
 	kill, fatal, debug, autoload, uploads, database, healthy :=
 		f.Sites[0], f.Sites[1], f.Sites[2], f.Sites[3], f.Sites[4], f.Sites[5], f.Sites[6]
@@ -189,6 +191,31 @@ func TestFleetBreaks(t *testing.T) {
 	assert.Empty(t, healthy.ActivePlugins(t))
 	_, found := healthy.Option(t, wptest.HugeOptionName)
 	assert.False(t, found)
+
+	// Certificates: trusted through the fleet's CA, one expiring, one expired.
+	for i, want := range map[int]string{0: "", 1: "", 2: "expired"} {
+		s := f.Sites[i]
+		addr := strings.TrimPrefix(s.HTTPSURL, "https://")
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: f.Roots, ServerName: "127.0.0.1"})
+		if want != "" {
+			require.Error(t, err, s.String())
+			assert.Contains(t, err.Error(), want, s.String())
+			conn, err = tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
+		}
+		require.NoError(t, err, s.String())
+		notAfter := conn.ConnectionState().PeerCertificates[0].NotAfter
+		conn.Close()
+		assert.True(t, notAfter.Equal(s.CertNotAfter), "%s: %v, want %v", s, notAfter, s.CertNotAfter)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.Roots}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(healthy.HTTPSURL + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	t.Logf("GET %s/: %s %s", healthy.HTTPSURL, resp.Status, resp.Header.Get("Location"))
+	assert.Equal(t, healthy.URL+"/", resp.Header.Get("Location"), "WordPress sends HTTPS to its home")
+	assert.InDelta(t, 5*24, time.Until(f.Sites[1].CertNotAfter).Hours(), 1)
+	assert.InDelta(t, 90*24, time.Until(f.Sites[0].CertNotAfter).Hours(), 1)
 
 	database.StartDatabase(t)
 	assert.Equal(t, http.StatusOK, database.Get(t, "/").Status)
