@@ -85,7 +85,8 @@ type Fleet struct {
 // server block's error_log, and PHP's error_log set by it); FPMLog is the
 // pool's. The processes are shared by the whole fleet: StopPHP stops PHP
 // for every site (StartPHP starts it again), while StopDatabase is this
-// site's own (see there; Stack.StopDatabase would stop the shared MariaDB). WordPress's core and bundled theme and plugin files are hard
+// site's own (see there; Stack.StopDatabase would stop the shared
+// MariaDB). WordPress's core and bundled theme and plugin files are hard
 // links shared by every site (cp -al): write a changed copy and rename it
 // over one, or call Unshare first, rather than write into it in place.
 // wp-config.php is each site's own file.
@@ -283,8 +284,10 @@ func (f *Fleet) newSite(t testing.TB, base *Stack, i, dbPort int) *FleetSite {
 	return s
 }
 
-// openRoot connects to MariaDB as root and raises its connection limit
-// for a hundred sites' workers and test connections.
+// openRoot connects to MariaDB as root, raises its connection limit for a
+// hundred sites' workers and test connections, and makes its commits and
+// table creation cheap (no fsync a commit, no file a table): a test's
+// data need not survive a crash.
 func (f *Fleet) openRoot(t testing.TB) {
 	t.Helper()
 	root, err := sql.Open("mysql", "root@unix("+f.Sites[0].DBSocket+")/")
@@ -313,15 +316,8 @@ func (f *Fleet) ServerOf(s *FleetSite) *sshtest.Server {
 	return f.Servers[s.Server]
 }
 
-// writeConfig writes the site's wp-config.php: a production site's, with
+// renderConfig writes the site's wp-config.php: a production site's, with
 // WP_DEBUG off.
-func (s *FleetSite) writeConfig(t testing.TB) {
-	t.Helper()
-	if err := s.renderConfig(); err != nil {
-		t.Fatalf("wptest: write %s's wp-config.php: %v", s.Name, err)
-	}
-}
-
 func (s *FleetSite) renderConfig() error {
 	type salt struct{ Name, Value string }
 	var salts []salt
@@ -343,8 +339,9 @@ func randHex(n int) string {
 
 // makeDocroots copies WordPress into site 0's docroot and makes the
 // others from it as cp -al does, a few at a time, each with a
-// wp-config.php of its own. It runs while the servers start: nothing in
-// it may use the test's T.
+// wp-config.php of its own, sending site 0's outcome on firstRoot first.
+// It runs while MariaDB starts and site 0 installs: nothing in it may use
+// the test's T.
 func (f *Fleet) makeDocroots(firstRoot chan<- error) error {
 	first := f.Sites[0]
 	list, err := first.makeFirstDocroot()
