@@ -155,11 +155,13 @@ define( 'PATH_CURRENT_SITE', '/' );
 define( 'SITE_ID_CURRENT_SITE', 1 );
 define( 'BLOG_ID_CURRENT_SITE', 1 );
 {{end}}
-/** Debugging: log to wp-content/debug.log, never to the page. */
+{{if .Production}}/** Production: no debugging. */
+define( 'WP_DEBUG', false );
+{{else}}/** Debugging: log to wp-content/debug.log, never to the page. */
 define( 'WP_DEBUG', true );
 define( 'WP_DEBUG_LOG', true );
 define( 'WP_DEBUG_DISPLAY', false );
-
+{{end}}
 /** A test site on loopback: no outbound HTTP, no cron requests to itself, no updates. */
 define( 'WP_HTTP_BLOCK_EXTERNAL', true );
 define( 'DISABLE_WP_CRON', true );
