@@ -178,3 +178,58 @@ func BenchmarkHealHealthy(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCheck100 measures wpfix check over 100 sites on four SSH
+// servers (wall time, peak RSS), side by side with the way agencies do it
+// today: a loop of one ssh session (is wp-config.php there?) and one curl
+// (the status) per site, one after another. Run with -benchtime 1x.
+func BenchmarkCheck100(b *testing.B) {
+	const n = 100
+	f := wptest.NewFleet(b, wptest.FleetOptions{Sites: n, Servers: 4})
+	var inv strings.Builder
+	var loop strings.Builder
+	sshBin := proctest.Require(b, "openssh-client", "ssh")
+	proctest.Require(b, "curl", "curl")
+	loop.WriteString("bad=0\n")
+	for _, s := range f.Sites {
+		srv := f.ServerOf(s)
+		fmt.Fprintf(&inv, "[[site]]\nname = %q\ntarget = %q\nport = %d\nidentity = %q\nknown_hosts = %q\n\n",
+			s.Name, srv.User+"@"+srv.Host+":"+s.Root, srv.Port, srv.KeyFile, srv.KnownHostsFile)
+		fmt.Fprintf(&loop, "%s -F none -i %s -p %d -o UserKnownHostsFile=%s -o BatchMode=yes %s@%s test -f %s/wp-config.php || bad=$((bad+1))\n",
+			sshBin, srv.KeyFile, srv.Port, srv.KnownHostsFile, srv.User, srv.Host, s.Root)
+		fmt.Fprintf(&loop, "[ \"$(curl -s -o /dev/null -w '%%{http_code}' '%s/')\" = 200 ] || bad=$((bad+1))\n", s.URL)
+	}
+	loop.WriteString("echo $bad\n")
+	file := filepath.Join(b.TempDir(), "sites.toml")
+	require.NoError(b, os.WriteFile(file, []byte(inv.String()), 0o644))
+	home := b.TempDir()
+	rss := func(cmd *exec.Cmd) float64 { return float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024 }
+
+	b.Run("wpfix", func(b *testing.B) {
+		var peak float64
+		for b.Loop() {
+			cmd := exec.Command(wpfixBin, "check", "--inventory", file, "--format", "json")
+			cmd.Env = append(os.Environ(), "HOME="+home, "SSH_AUTH_SOCK=")
+			out, err := cmd.Output()
+			require.NoError(b, err, "%s", out)
+			var rep struct{ Summary struct{ Healthy int } }
+			require.NoError(b, json.Unmarshal(out, &rep))
+			require.Equal(b, n, rep.Summary.Healthy)
+			peak = max(peak, rss(cmd))
+		}
+		b.ReportMetric(peak, "peak-rss-MB")
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "sites/s")
+	})
+	b.Run("ssh-and-curl-loop", func(b *testing.B) {
+		var peak float64
+		for b.Loop() {
+			cmd := exec.Command("bash", "-c", loop.String())
+			out, err := cmd.Output()
+			require.NoError(b, err, "%s", out)
+			require.Equal(b, "0", strings.TrimSpace(string(out)))
+			peak = max(peak, rss(cmd))
+		}
+		b.ReportMetric(peak, "peak-rss-MB")
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "sites/s")
+	})
+}
