@@ -203,7 +203,9 @@ func BenchmarkCheck100(b *testing.B) {
 	file := filepath.Join(b.TempDir(), "sites.toml")
 	require.NoError(b, os.WriteFile(file, []byte(inv.String()), 0o644))
 	home := b.TempDir()
-	rss := func(cmd *exec.Cmd) float64 { return float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024 }
+	rss := func(cmd *exec.Cmd) float64 {
+		return float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024
+	}
 
 	b.Run("wpfix", func(b *testing.B) {
 		var peak float64

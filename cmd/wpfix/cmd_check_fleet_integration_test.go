@@ -34,7 +34,7 @@ func TestCheckHundred(t *testing.T) {
 	// production sites let search engines in (WordPress's installer was
 	// told not to, as for a test site)
 	for _, s := range f.Sites {
-		_, err := f.DB().Exec("UPDATE `"+s.DBName+"`.`"+s.TablePrefix+"options` SET option_value = '1' WHERE option_name = 'blog_public'")
+		_, err := f.DB().Exec("UPDATE `" + s.DBName + "`.`" + s.TablePrefix + "options` SET option_value = '1' WHERE option_name = 'blog_public'")
 		require.NoError(t, err)
 	}
 	site := func(i int) *wptest.FleetSite { return f.Sites[i] }
