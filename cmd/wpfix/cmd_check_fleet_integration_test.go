@@ -143,6 +143,64 @@ func TestCheckHundred(t *testing.T) {
 	for _, s := range f.Sites {
 		assert.Equal(t, before[s.Name], contentState(t, f, s), "%s: nothing changed", s.Name)
 	}
+
+	// --shard over 1..5: every site in exactly one shard
+	seen := map[string]int{}
+	for i := 1; i <= 5; i++ {
+		r := runAsEnv(t, home, []string{"SSL_CERT_FILE=" + f.CAFile}, "check", "--inventory", invFile, "--format", "json",
+			"--timeout", "3s", "--shard", strconv.Itoa(i)+"/5")
+		var part fleetJSON
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &part), "shard %d: %s", i, r.stderr)
+		for _, s := range part.Sites {
+			seen[s.Name]++
+		}
+	}
+	assert.Len(t, seen, n, "every site in a shard")
+	for name, k := range seen {
+		assert.Equal(t, 1, k, "%s in exactly one shard", name)
+	}
+
+	// --fix: the sites broken by an extension are fixed and notified; the
+	// others (a locked-out database, a site that never answers) are not
+	// changed
+	hooks := newReceiver(t)
+	cfg := filepath.Join(t.TempDir(), "wpfix.toml")
+	require.NoError(t, os.WriteFile(cfg, []byte("[[notify]]\nurl = \""+hooks.URL+"/json\"\n"), 0o644))
+	fixed := []*wptest.FleetSite{site(1), site(2), site(3), site(11), site(20)}
+	for _, s := range fixed {
+		before[s.Name] = contentState(t, f, s)
+	}
+	r = runAsEnv(t, home, []string{"SSL_CERT_FILE=" + f.CAFile}, "check", "--inventory", invFile, "--format", "json",
+		"--timeout", "3s", "--fix", "--config", cfg, site(1).Name, site(2).Name, site(3).Name, site(11).Name, site(20).Name)
+	rep = fleetJSON{}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	fixes := map[string]string{}
+	for _, s := range rep.Sites {
+		if s.Fix != nil {
+			fixes[s.Name] = s.Fix.State
+		}
+	}
+	assert.Equal(t, map[string]string{site(1).Name: "fixed", site(2).Name: "fixed", site(3).Name: "broken", site(11).Name: "broken"}, fixes,
+		"a fix for each site whose probe fails; site020 is healthy")
+	events := map[string]string{}
+	for _, e := range hooks.got("/json") {
+		events[e["site"].(string)] = e["event"].(string)
+	}
+	assert.Equal(t, "fixed", events[target(site(1))])
+	assert.Equal(t, "fixed", events[target(site(2))])
+	assert.Equal(t, 200, site(1).Get(t, "/").Status)
+	assert.Equal(t, 200, site(2).Get(t, "/").Status)
+	for _, s := range []*wptest.FleetSite{site(3), site(11), site(20)} {
+		// heal keeps its own state in .wpfix (heal.json): not the site's
+		now := contentState(t, f, s)
+		for p := range now {
+			if strings.Contains(p, "/"+".wpfix") {
+				delete(now, p)
+			}
+		}
+		assert.Empty(t, diffFiles(before[s.Name], now), "%s: not changed by --fix", s.Name)
+		assert.NoFileExists(t, filepath.Join(s.ContentDir, ".wpfix", "journal"), "%s: no change left", s.Name)
+	}
 }
 
 // contentState is what check must not change on a fleet site: wp-content's
