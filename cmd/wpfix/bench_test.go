@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -182,56 +184,93 @@ func BenchmarkHealHealthy(b *testing.B) {
 // BenchmarkCheck100 measures wpfix check over 100 sites on four SSH
 // servers (wall time, peak RSS), side by side with the way agencies do it
 // today: a loop of one ssh session (is wp-config.php there?) and one curl
-// (the status) per site, one after another. Run with -benchtime 1x.
+// (the status) per site, one after another. Each runs on loopback, and
+// again through a proxy that holds every chunk 25 ms each way (a 50 ms
+// round trip, as between an agency and its servers) in front of every
+// sshd and web server. Run with -benchtime 1x.
 func BenchmarkCheck100(b *testing.B) {
 	const n = 100
 	f := wptest.NewFleet(b, wptest.FleetOptions{Sites: n, Servers: 4})
-	var inv strings.Builder
-	var loop strings.Builder
 	sshBin := proctest.Require(b, "openssh-client", "ssh")
 	proctest.Require(b, "curl", "curl")
-	loop.WriteString("bad=0\n")
-	for _, s := range f.Sites {
-		srv := f.ServerOf(s)
-		fmt.Fprintf(&inv, "[[site]]\nname = %q\ntarget = %q\nport = %d\nidentity = %q\nknown_hosts = %q\n\n",
-			s.Name, srv.User+"@"+srv.Host+":"+s.Root, srv.Port, srv.KeyFile, srv.KnownHostsFile)
-		fmt.Fprintf(&loop, "%s -F none -i %s -p %d -o UserKnownHostsFile=%s -o BatchMode=yes %s@%s test -f %s/wp-config.php || bad=$((bad+1))\n",
-			sshBin, srv.KeyFile, srv.Port, srv.KnownHostsFile, srv.User, srv.Host, s.Root)
-		fmt.Fprintf(&loop, "[ \"$(curl -s -o /dev/null -w '%%{http_code}' '%s/')\" = 200 ] || bad=$((bad+1))\n", s.URL)
-	}
-	loop.WriteString("echo $bad\n")
-	file := filepath.Join(b.TempDir(), "sites.toml")
-	require.NoError(b, os.WriteFile(file, []byte(inv.String()), 0o644))
 	home := b.TempDir()
 	rss := func(cmd *exec.Cmd) float64 {
 		return float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024
 	}
+	for _, delay := range []time.Duration{0, 25 * time.Millisecond} {
+		// the servers as wpfix and the loop reach them: directly, or at
+		// 127.0.0.2 through the delaying proxy (same ports, the URLs'
+		// host kept: --resolve and curl's --connect-to)
+		ip := "127.0.0.1"
+		var khLines strings.Builder
+		if delay > 0 {
+			ip = "127.0.0.2"
+			for _, srv := range f.Servers {
+				proctest.DelayProxy(b, ip+":"+strconv.Itoa(srv.Port), srv.Addr, delay)
+				kh, err := os.ReadFile(srv.KnownHostsFile)
+				require.NoError(b, err)
+				khLines.Write(kh)
+				khLines.WriteString(strings.Replace(string(kh), "127.0.0.1", ip, 1))
+			}
+			for _, s := range f.Sites {
+				u := strings.TrimPrefix(s.URL, "http://")
+				_, port, _ := net.SplitHostPort(u)
+				proctest.DelayProxy(b, ip+":"+port, u, delay)
+			}
+		}
+		khFile := filepath.Join(b.TempDir(), "known_hosts")
+		var inv, loop strings.Builder
+		loop.WriteString("bad=0\n")
+		for _, s := range f.Sites {
+			srv := f.ServerOf(s)
+			kh := srv.KnownHostsFile
+			if delay > 0 {
+				kh = khFile
+			}
+			u := strings.TrimPrefix(s.URL, "http://")
+			_, port, _ := net.SplitHostPort(u)
+			fmt.Fprintf(&inv, "[[site]]\nname = %q\ntarget = %q\nurl = %q\nresolve = %q\nport = %d\nidentity = %q\nknown_hosts = %q\n\n",
+				s.Name, srv.User+"@"+ip+":"+s.Root, s.URL, ip, srv.Port, srv.KeyFile, kh)
+			fmt.Fprintf(&loop, "%s -F none -i %s -p %d -o UserKnownHostsFile=%s -o BatchMode=yes %s@%s test -f %s/wp-config.php || bad=$((bad+1))\n",
+				sshBin, srv.KeyFile, srv.Port, kh, srv.User, ip, s.Root)
+			fmt.Fprintf(&loop, "[ \"$(curl -s --connect-to 127.0.0.1:%s:%s:%s -o /dev/null -w '%%{http_code}' '%s/')\" = 200 ] || bad=$((bad+1))\n",
+				port, ip, port, s.URL)
+		}
+		loop.WriteString("echo $bad\n")
+		require.NoError(b, os.WriteFile(khFile, []byte(khLines.String()), 0o600))
+		file := filepath.Join(b.TempDir(), "sites.toml")
+		require.NoError(b, os.WriteFile(file, []byte(inv.String()), 0o644))
+		name := "loopback"
+		if delay > 0 {
+			name = "rtt-" + (2 * delay).String()
+		}
 
-	b.Run("wpfix", func(b *testing.B) {
-		var peak float64
-		for b.Loop() {
-			cmd := exec.Command(wpfixBin, "check", "--inventory", file, "--format", "json")
-			cmd.Env = append(os.Environ(), "HOME="+home, "SSH_AUTH_SOCK=")
-			out, err := cmd.Output()
-			require.NoError(b, err, "%s", out)
-			var rep struct{ Summary struct{ Healthy int } }
-			require.NoError(b, json.Unmarshal(out, &rep))
-			require.Equal(b, n, rep.Summary.Healthy)
-			peak = max(peak, rss(cmd))
-		}
-		b.ReportMetric(peak, "peak-rss-MB")
-		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "sites/s")
-	})
-	b.Run("ssh-and-curl-loop", func(b *testing.B) {
-		var peak float64
-		for b.Loop() {
-			cmd := exec.Command("bash", "-c", loop.String())
-			out, err := cmd.Output()
-			require.NoError(b, err, "%s", out)
-			require.Equal(b, "0", strings.TrimSpace(string(out)))
-			peak = max(peak, rss(cmd))
-		}
-		b.ReportMetric(peak, "peak-rss-MB")
-		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "sites/s")
-	})
+		b.Run(name+"/wpfix", func(b *testing.B) {
+			var peak float64
+			for b.Loop() {
+				cmd := exec.Command(wpfixBin, "check", "--inventory", file, "--format", "json")
+				cmd.Env = append(os.Environ(), "HOME="+home, "SSH_AUTH_SOCK=")
+				out, err := cmd.Output()
+				require.NoError(b, err, "%s", out)
+				var rep struct{ Summary struct{ Healthy int } }
+				require.NoError(b, json.Unmarshal(out, &rep))
+				require.Equal(b, n, rep.Summary.Healthy, "%s", out)
+				peak = max(peak, rss(cmd))
+			}
+			b.ReportMetric(peak, "peak-rss-MB")
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "sites/s")
+		})
+		b.Run(name+"/ssh-and-curl-loop", func(b *testing.B) {
+			var peak float64
+			for b.Loop() {
+				cmd := exec.Command("bash", "-c", loop.String())
+				out, err := cmd.Output()
+				require.NoError(b, err, "%s", out)
+				require.Equal(b, "0", strings.TrimSpace(string(out)))
+				peak = max(peak, rss(cmd))
+			}
+			b.ReportMetric(peak, "peak-rss-MB")
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "sites/s")
+		})
+	}
 }

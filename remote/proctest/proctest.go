@@ -451,3 +451,61 @@ func accept(t testing.TB, l net.Listener, serve func(c net.Conn)) {
 		}
 	}()
 }
+
+// DelayProxy forwards TCP from listen (an address such as
+// "127.0.0.2:8080", on another loopback address so that the port can be
+// the target's own) to target, holding every chunk d in each direction,
+// as a network d away does (toxiproxy's latency, in a test's own code).
+// It runs until the test ends.
+func DelayProxy(t testing.TB, listen, target string, d time.Duration) {
+	t.Helper()
+	l, err := net.Listen("tcp", listen)
+	if err != nil {
+		t.Fatalf("proctest: %v", err)
+	}
+	accept(t, l, func(c net.Conn) {
+		defer c.Close()
+		s, err := net.Dial("tcp", target)
+		if err != nil {
+			return
+		}
+		defer s.Close()
+		done := make(chan struct{}, 2)
+		go func() { delayCopy(s, c, d); done <- struct{}{} }()
+		go func() { delayCopy(c, s, d); done <- struct{}{} }()
+		<-done
+	})
+}
+
+// delayCopy copies src to dst, each chunk d after it was read; chunks
+// keep their order, and a slow reader does not add to the delay of the
+// next chunk.
+func delayCopy(dst, src net.Conn, d time.Duration) {
+	type chunk struct {
+		at time.Time
+		b  []byte
+	}
+	q := make(chan chunk, 1024)
+	go func() {
+		defer close(q)
+		for {
+			buf := make([]byte, 32<<10)
+			n, err := src.Read(buf)
+			if n > 0 {
+				q <- chunk{time.Now().Add(d), buf[:n]}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for c := range q {
+		time.Sleep(time.Until(c.at))
+		if _, err := dst.Write(c.b); err != nil {
+			return
+		}
+	}
+	if tc, ok := dst.(*net.TCPConn); ok {
+		tc.CloseWrite()
+	}
+}

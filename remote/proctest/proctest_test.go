@@ -2,6 +2,8 @@ package proctest
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -163,5 +165,29 @@ func TestRequire(t *testing.T) {
 				assert.Empty(t, r.failed)
 			}
 		})
+	}
+}
+
+// TestDelayProxy: a round trip through the proxy takes twice its delay,
+// and what is sent comes back whole.
+func TestDelayProxy(t *testing.T) {
+	echo := ServeLoopback(t, Echo)
+	listen := "127.0.0.2:" + strconv.Itoa(echo.Port)
+	DelayProxy(t, listen, echo.String(), 50*time.Millisecond)
+	c, err := net.Dial("tcp", listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	if _, err := c.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatal(err)
+	}
+	if rtt := time.Since(start); rtt < 100*time.Millisecond || string(buf) != "ping" {
+		t.Fatalf("round trip %s, %q; want at least 100ms and \"ping\"", rtt, buf)
 	}
 }
