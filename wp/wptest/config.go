@@ -54,6 +54,30 @@ request_slowlog_timeout = {{.SlowlogSeconds}}s
 {{end}}{{range .PoolSettings}}{{.}}
 {{end}}`))
 
+// fastcgiParams are the FastCGI parameters every PHP location passes,
+// those of Debian's fastcgi_params (the stack reads nothing of /etc).
+const fastcgiParams = `			fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
+			fastcgi_param QUERY_STRING $query_string;
+			fastcgi_param REQUEST_METHOD $request_method;
+			fastcgi_param CONTENT_TYPE $content_type;
+			fastcgi_param CONTENT_LENGTH $content_length;
+			fastcgi_param SCRIPT_NAME $fastcgi_script_name;
+			fastcgi_param REQUEST_URI $request_uri;
+			fastcgi_param DOCUMENT_URI $document_uri;
+			fastcgi_param DOCUMENT_ROOT $document_root;
+			fastcgi_param SERVER_PROTOCOL $server_protocol;
+			fastcgi_param REQUEST_SCHEME $scheme;
+			fastcgi_param GATEWAY_INTERFACE CGI/1.1;
+			fastcgi_param SERVER_SOFTWARE nginx/$nginx_version;
+			fastcgi_param REMOTE_ADDR $remote_addr;
+			fastcgi_param REMOTE_PORT $remote_port;
+			fastcgi_param SERVER_ADDR $server_addr;
+			fastcgi_param SERVER_PORT $server_port;
+			fastcgi_param SERVER_NAME $server_name;
+			fastcgi_param HTTP_HOST $http_host;
+			fastcgi_param REDIRECT_STATUS 200;
+`
+
 var nginxConf = template.Must(template.New("nginx.conf").Parse(`# wptest nginx
 daemon off;
 master_process on;
@@ -104,27 +128,7 @@ http {
 			fastcgi_pass unix:{{.Socket}};
 			fastcgi_index index.php;
 			fastcgi_read_timeout {{.ReadTimeout}}s;
-			fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
-			fastcgi_param QUERY_STRING $query_string;
-			fastcgi_param REQUEST_METHOD $request_method;
-			fastcgi_param CONTENT_TYPE $content_type;
-			fastcgi_param CONTENT_LENGTH $content_length;
-			fastcgi_param SCRIPT_NAME $fastcgi_script_name;
-			fastcgi_param REQUEST_URI $request_uri;
-			fastcgi_param DOCUMENT_URI $document_uri;
-			fastcgi_param DOCUMENT_ROOT $document_root;
-			fastcgi_param SERVER_PROTOCOL $server_protocol;
-			fastcgi_param REQUEST_SCHEME $scheme;
-			fastcgi_param GATEWAY_INTERFACE CGI/1.1;
-			fastcgi_param SERVER_SOFTWARE nginx/$nginx_version;
-			fastcgi_param REMOTE_ADDR $remote_addr;
-			fastcgi_param REMOTE_PORT $remote_port;
-			fastcgi_param SERVER_ADDR $server_addr;
-			fastcgi_param SERVER_PORT $server_port;
-			fastcgi_param SERVER_NAME $server_name;
-			fastcgi_param HTTP_HOST $http_host;
-			fastcgi_param REDIRECT_STATUS 200;
-		}
+` + fastcgiParams + `		}
 	}
 }
 `))
