@@ -1,18 +1,14 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"maps"
 	"math/bits"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -69,35 +65,14 @@ type siteState struct {
 func (b *bisectSite) state(t *testing.T) siteState {
 	t.Helper()
 	s := siteState{Files: map[string]string{}, Options: map[string]string{}}
-	err := filepath.WalkDir(b.st.ContentDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
+	for p, desc := range fileTree(t, b.st.ContentDir) {
 		rel, _ := filepath.Rel(b.st.ContentDir, p)
-		if rel == ".wpfix" || rel == "debug.log" || strings.HasPrefix(rel, "plugins/wptest-flaky/count") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		st := fi.Sys().(*syscall.Stat_t)
-		desc := fmt.Sprintf("%v %d:%d", fi.Mode(), st.Uid, st.Gid)
-		if fi.Mode().IsRegular() {
-			c, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			sum := sha256.Sum256(c)
-			desc += " " + hex.EncodeToString(sum[:8])
+		if rel == ".wpfix" || strings.HasPrefix(rel, ".wpfix/") || rel == "debug.log" ||
+			strings.HasPrefix(rel, "plugins/wptest-flaky/count") {
+			continue
 		}
 		s.Files[rel] = desc
-		return nil
-	})
-	require.NoError(t, err)
+	}
 	for _, o := range []string{"active_plugins", "template", "stylesheet", "current_theme"} {
 		s.Options[o], _ = b.st.Option(t, o)
 	}

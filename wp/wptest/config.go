@@ -54,6 +54,21 @@ request_slowlog_timeout = {{.SlowlogSeconds}}s
 {{end}}{{range .PoolSettings}}{{.}}
 {{end}}`))
 
+// nginxHTTP opens nginx's http block: logs and temporary files in the
+// stack's own folder, and the few types a WordPress page needs.
+const nginxHTTP = `	access_log {{.Dir}}/nginx-access.log;
+	client_body_temp_path {{.Dir}}/nginx/body;
+	fastcgi_temp_path {{.Dir}}/nginx/fastcgi;
+	proxy_temp_path {{.Dir}}/nginx/proxy;
+	uwsgi_temp_path {{.Dir}}/nginx/uwsgi;
+	scgi_temp_path {{.Dir}}/nginx/scgi;
+	types {
+		text/html html; text/css css; application/javascript js; application/json json;
+		image/png png; image/jpeg jpg; image/svg+xml svg; image/gif gif;
+	}
+	default_type application/octet-stream;
+`
+
 // fastcgiParams are the FastCGI parameters every PHP location passes,
 // those of Debian's fastcgi_params (the stack reads nothing of /etc).
 const fastcgiParams = `			fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
@@ -89,18 +104,7 @@ error_log {{.ErrorLog}} notice;
 events { worker_connections 256; }
 
 http {
-	access_log {{.Dir}}/nginx-access.log;
-	client_body_temp_path {{.Dir}}/nginx/body;
-	fastcgi_temp_path {{.Dir}}/nginx/fastcgi;
-	proxy_temp_path {{.Dir}}/nginx/proxy;
-	uwsgi_temp_path {{.Dir}}/nginx/uwsgi;
-	scgi_temp_path {{.Dir}}/nginx/scgi;
-	types {
-		text/html html; text/css css; application/javascript js; application/json json;
-		image/png png; image/jpeg jpg; image/svg+xml svg; image/gif gif;
-	}
-	default_type application/octet-stream;
-
+` + nginxHTTP + `
 	server {
 		listen 127.0.0.1:{{.Port}};
 		server_name _;

@@ -682,18 +682,7 @@ error_log {{.ErrorLog}} notice;
 events { worker_connections 2048; }
 
 http {
-	access_log {{.Dir}}/nginx-access.log;
-	client_body_temp_path {{.Dir}}/nginx/body;
-	fastcgi_temp_path {{.Dir}}/nginx/fastcgi;
-	proxy_temp_path {{.Dir}}/nginx/proxy;
-	uwsgi_temp_path {{.Dir}}/nginx/uwsgi;
-	scgi_temp_path {{.Dir}}/nginx/scgi;
-	types {
-		text/html html; text/css css; application/javascript js; application/json json;
-		image/png png; image/jpeg jpg; image/svg+xml svg; image/gif gif;
-	}
-	default_type application/octet-stream;
-{{range .Sites}}
+` + nginxHTTP + `{{range .Sites}}
 	server {
 		listen 127.0.0.1:{{.Port}};
 {{if .TLSPort}}		listen 127.0.0.1:{{.TLSPort}} ssl;
