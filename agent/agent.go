@@ -19,7 +19,8 @@ import (
 )
 
 // ErrBadInput marks an error in what the user gave: a target that does not
-// parse, a path that is not WordPress, a wp-config.php value wpfix cannot
+// parse, a path that is not WordPress or holds several installs and is none
+// of them, a wp-config.php value wpfix cannot
 // evaluate and that was not given.
 var ErrBadInput = errors.New("bad input")
 
@@ -108,7 +109,7 @@ func open(ctx context.Context, t remote.Target, h remote.Host, o Options, own bo
 	}
 	var err error
 	if s.WP, err = wp.Find(ctx, h, t.Path, o.Site); err != nil {
-		if errors.Is(err, wp.ErrNotWordPress) || errors.Is(err, wp.ErrUnresolved) {
+		if errors.Is(err, wp.ErrNotWordPress) || errors.Is(err, wp.ErrSeveralInstalls) || errors.Is(err, wp.ErrUnresolved) {
 			return fail(badInput(err))
 		}
 		return fail(unreachable(err))

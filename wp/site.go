@@ -17,6 +17,10 @@ import (
 // ErrNotWordPress reports a path that holds no WordPress install.
 var ErrNotWordPress = errors.New("not a WordPress install")
 
+// ErrSeveralInstalls reports a path with more than one WordPress install
+// below it and none in it: which one is meant is for the user to say.
+var ErrSeveralInstalls = errors.New("several WordPress installs")
+
 // ErrUnresolved reports a wp-config.php value that wpfix cannot evaluate
 // without running PHP (getenv(), an expression) and that was not given.
 var ErrUnresolved = errors.New("value not resolvable")
@@ -49,10 +53,11 @@ type Site struct {
 // maxFindDepth bounds the search for wp-load.php below the given path.
 const maxFindDepth = 3
 
-// Find locates the install at or below dir (the folder with wp-load.php
-// closest to dir, searched up to three levels down) and reads its
-// wp-config.php, which WordPress also accepts one level above the root
-// when that level is not an install itself.
+// Find locates the install at or below dir and reads its wp-config.php,
+// which WordPress also accepts one level above the root when that level is
+// not an install itself. dir is the install when it holds wp-load.php;
+// otherwise the one install up to three levels below it is, and an error
+// wraps ErrSeveralInstalls, listing them, when there are more.
 func Find(ctx context.Context, h remote.Host, dir string, o Options) (*Site, error) {
 	fi, err := h.Stat(ctx, dir)
 	if err != nil {
@@ -88,12 +93,18 @@ func Find(ctx context.Context, h remote.Host, dir string, o Options) (*Site, err
 	return s, nil
 }
 
-// findRoot searches breadth-first, so the shallowest install wins; two at
-// the same depth are ambiguous.
+// findRoot returns dir when it holds wp-load.php, else the one install
+// below it, searched breadth-first up to maxFindDepth levels down. An
+// install is not searched inside: a WordPress in a subfolder of another
+// belongs to the site around it.
 func findRoot(ctx context.Context, h remote.Host, dir string) (string, error) {
+	if exists(ctx, h, path.Join(dir, "wp-load.php")) {
+		return dir, nil
+	}
+	var found []string
 	level := []string{dir}
 	for depth := 0; depth <= maxFindDepth && len(level) > 0; depth++ {
-		var found, next []string
+		var next []string
 		for _, d := range level {
 			if exists(ctx, h, path.Join(d, "wp-load.php")) {
 				found = append(found, d)
@@ -115,18 +126,18 @@ func findRoot(ctx context.Context, h remote.Host, dir string) (string, error) {
 		if err := ctx.Err(); err != nil {
 			return "", err
 		}
-		switch len(found) {
-		case 0:
-			level = next
-		case 1:
-			return found[0], nil
-		default:
-			sort.Strings(found)
-			return "", fmt.Errorf("several WordPress installs below %s on %s (%s): name one", dir, h.Name(),
-				strings.Join(found, ", "))
-		}
+		level = next
 	}
-	return "", fmt.Errorf("no wp-load.php in %s on %s or below it: %w", dir, h.Name(), ErrNotWordPress)
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("no wp-load.php in %s on %s or below it: %w", dir, h.Name(), ErrNotWordPress)
+	case 1:
+		return found[0], nil
+	default:
+		sort.Strings(found)
+		return "", fmt.Errorf("%w below %s on %s: %s: name one", ErrSeveralInstalls, dir, h.Name(),
+			strings.Join(found, ", "))
+	}
 }
 
 // skipWhenSearching are folders never worth descending into.

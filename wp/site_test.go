@@ -371,3 +371,61 @@ func TestDefaultSocket(t *testing.T) {
 	}
 	assert.ErrorContains(t, err, "DB_HOST in "+p+" means the local MySQL socket, but none is on local (looked at /run/mysqld/mysqld.sock")
 }
+
+// TestFindInstalls: the path itself when it is an install, else the one
+// install below it; several below it are for the user to choose among.
+func TestFindInstalls(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		installs []string // folders given wp-load.php and wp-config.php, below dir
+		from     string   // where Find starts, below dir
+		want     string   // the root found, below dir
+		wantErr  error
+		listed   []string // the installs the error lists, below dir
+	}{
+		{name: "the path itself", installs: []string{".", "old"}, want: "."},
+		{name: "one below", installs: []string{"www"}, want: "www"},
+		{name: "three levels down", installs: []string{"a/b/c"}, want: "a/b/c"},
+		{name: "one below the path given", installs: []string{"a/www", "b/www"}, from: "b", want: "b/www"},
+		{name: "a WordPress inside an install belongs to it", installs: []string{"www", "www/blog"}, want: "www"},
+		{name: "hidden and skipped folders are not searched",
+			installs: []string{"www", ".trash/www", "node_modules/www", "vendor/www", "www2/wp-content/www"}, want: "www"},
+		{name: "none", wantErr: wp.ErrNotWordPress},
+		{name: "deeper than three levels", installs: []string{"a/b/c/d"}, wantErr: wp.ErrNotWordPress},
+		{name: "two side by side", installs: []string{"shop", "blog"},
+			wantErr: wp.ErrSeveralInstalls, listed: []string{"blog", "shop"}},
+		{name: "two at different depths", installs: []string{"www", "a/b/c", "staging/www"},
+			wantErr: wp.ErrSeveralInstalls, listed: []string{"a/b/c", "staging/www", "www"}},
+	}
+	h := remote.NewLocal()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			for _, in := range tt.installs {
+				d := filepath.Join(dir, in)
+				require.NoError(t, os.MkdirAll(d, 0o755))
+				require.NoError(t, os.WriteFile(filepath.Join(d, "wp-load.php"), []byte("<?php\n"), 0o644))
+				require.NoError(t, os.WriteFile(filepath.Join(d, "wp-config.php"), []byte("<?php\n$table_prefix = 'wp_';\n"), 0o644))
+			}
+			from := filepath.Join(dir, tt.from)
+			site, err := wp.Find(context.Background(), h, from, wp.Options{})
+			if tt.wantErr == nil {
+				require.NoError(t, err)
+				assert.Equal(t, filepath.Join(dir, tt.want), site.Root)
+				return
+			}
+			require.ErrorIs(t, err, tt.wantErr)
+			if tt.listed == nil {
+				return
+			}
+			var listed []string
+			for _, l := range tt.listed {
+				listed = append(listed, filepath.Join(dir, l))
+			}
+			assert.Equal(t, "several WordPress installs below "+from+" on local: "+strings.Join(listed, ", ")+": name one",
+				err.Error())
+		})
+	}
+}

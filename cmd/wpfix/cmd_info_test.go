@@ -2,7 +2,12 @@ package main
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/wpfix/wpfix/agent"
 	"github.com/wpfix/wpfix/wp"
@@ -39,4 +44,22 @@ func TestInfoReportGolden(t *testing.T) {
 		"site":      func(w io.Writer) error { return printInfo(w, shop) },
 		"multisite": func(w io.Writer) error { return printInfo(w, network) },
 	})
+}
+
+// TestInfoSeveralInstalls: a folder with two WordPress installs below it and
+// none in it is bad input (exit 2); the error lists both, and the hint is to
+// name one, not to read the usage.
+func TestInfoSeveralInstalls(t *testing.T) {
+	dir := t.TempDir()
+	for _, in := range []string{"shop", "blog/www"} {
+		d := filepath.Join(dir, in)
+		require.NoError(t, os.MkdirAll(d, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(d, "wp-load.php"), []byte("<?php\n"), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(d, "wp-config.php"), []byte("<?php\n$table_prefix = 'wp_';\n"), 0o644))
+	}
+	r := runWpfix(t, wpfixBin, "info", dir)
+	assert.Equal(t, exitUsage, r.code, "stderr: %q", r.stderr)
+	assert.Empty(t, r.stdout)
+	assert.Equal(t, "wpfix: several WordPress installs below "+dir+" on local: "+
+		filepath.Join(dir, "blog/www")+", "+filepath.Join(dir, "shop")+": name one\n", r.stderr)
 }
