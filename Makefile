@@ -1,5 +1,7 @@
 # wpfix — build, test, demo.
 #
+#   make build   a static wpfix binary here, named with its version
+#   make release static, stripped binaries for linux/amd64 and arm64 in dist/, with SHA256SUMS
 #   make test    install the Debian packages the tests need (as root), then run every test
 #   make demo    a throwaway local WordPress site, broken by a plugin, reached over SSH
 #   make bench   the benchmarks whose figures the README records
@@ -15,10 +17,34 @@ PACKAGES := nginx php-fpm php-cli php-mysql mariadb-server mariadb-client \
 	openssh-server openssh-client \
 	python3-aiosmtpd msmtp prometheus
 
-.PHONY: build test deps vet demo bench
+.PHONY: build release test deps vet demo bench
+
+# What a build names itself, from git: VERSION is `git describe` (the tag,
+# "-N-g<short hash>" past it, the short hash alone before any tag, "-dirty"
+# with uncommitted changes), COMMIT the full hash. A build without git, from
+# a tarball, gives them: make release VERSION=v0.1.0 COMMIT=<hash>. They are
+# linked into cmd/wpfix, which `wpfix version` prints; without them it falls
+# back on what the go command recorded (-buildvcs).
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT := $(shell git rev-parse HEAD 2>/dev/null)
+MODIFIED := $(if $(filter %-dirty,$(VERSION)),true,false)
+# Static (no cgo), no local paths (-trimpath), stripped (-s -w), named.
+BUILDFLAGS = -trimpath -buildvcs=auto \
+	-ldflags "-s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.modified=$(MODIFIED)"
+RELEASE_PLATFORMS := linux/amd64 linux/arm64
 
 build:
-	CGO_ENABLED=0 $(GO) build -o wpfix ./cmd/wpfix
+	CGO_ENABLED=0 $(GO) build $(BUILDFLAGS) -o wpfix ./cmd/wpfix
+
+# release builds dist/wpfix-VERSION-OS-ARCH for each platform, afresh, and
+# dist/SHA256SUMS: check a download with `sha256sum -c SHA256SUMS`.
+release:
+	rm -rf dist && mkdir dist
+	@for p in $(RELEASE_PLATFORMS); do \
+		bin=dist/wpfix-$(VERSION)-$${p%/*}-$${p#*/}; echo "$$bin"; \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build $(BUILDFLAGS) -o $$bin ./cmd/wpfix || exit 1; \
+	done
+	cd dist && sha256sum wpfix-$(VERSION)-* > SHA256SUMS
 
 test: deps vet
 	$(GO) test -count=1 -timeout 30m ./...

@@ -12,10 +12,20 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// version is the release this binary was built as, set at link time with
-// -ldflags "-X main.version=v1.2.3". When empty, the module version recorded
-// by `go install github.com/wpfix/wpfix/cmd/wpfix@v1.2.3` is used instead.
-var version = ""
+// Set at link time by make build and make release, from git:
+// -ldflags "-X main.version=v1.2.3 -X main.commit=<hash> -X main.modified=false".
+var (
+	// version is the release this binary was built as (git describe). When
+	// empty, the module version recorded by
+	// `go install github.com/wpfix/wpfix/cmd/wpfix@v1.2.3` is used instead.
+	version = ""
+	// commit is the full hash of the commit built, and modified "true" when
+	// the tree had uncommitted changes. When commit is empty, what the go
+	// command recorded (vcs.revision, vcs.modified) is used instead; a build
+	// from a tarball records none, so only these name its commit.
+	commit   = ""
+	modified = ""
+)
 
 // buildInfo is what `wpfix version` reports about the binary.
 type buildInfo struct {
@@ -30,7 +40,7 @@ type buildInfo struct {
 // readBuildInfo describes the running binary.
 func readBuildInfo() buildInfo {
 	bi, _ := debug.ReadBuildInfo()
-	return newBuildInfo(version, bi)
+	return newBuildInfo(version, bi).withCommit(commit, modified)
 }
 
 // newBuildInfo combines the link-time version with what the go command
@@ -60,6 +70,16 @@ func newBuildInfo(linked string, bi *debug.BuildInfo) buildInfo {
 		}
 	}
 	return info
+}
+
+// withCommit returns b with the commit set at link time, which wins over
+// the one the go command recorded; linked empty leaves b as it is.
+func (b buildInfo) withCommit(linked, modified string) buildInfo {
+	if linked == "" {
+		return b
+	}
+	b.Commit, b.Modified = linked, modified == "true"
+	return b
 }
 
 // String returns the one line `wpfix version` prints, such as
