@@ -174,3 +174,24 @@ func runMake(t *testing.T, dir string, args ...string) {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "make %s in %s:\n%s", strings.Join(args, " "), dir, out)
 }
+
+// TestWithCommit: the commit linked by make wins over the one the go command
+// recorded, and brings its own modified flag.
+func TestWithCommit(t *testing.T) {
+	const recorded, linked = "0123456789abcdef0123456789abcdef01234567", "89abcdef0123456789abcdef0123456789abcdef"
+	vcs := buildInfo{Version: "v1.2.3", Commit: recorded, Modified: true}
+	tests := []struct {
+		name             string
+		commit, modified string
+		want             buildInfo
+	}{
+		{"nothing linked: what the go command recorded", "", "", vcs},
+		{"linked, clean", linked, "false", buildInfo{Version: "v1.2.3", Commit: linked}},
+		{"linked, modified", linked, "true", buildInfo{Version: "v1.2.3", Commit: linked, Modified: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, vcs.withCommit(tt.commit, tt.modified))
+		})
+	}
+}
