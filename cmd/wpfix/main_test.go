@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	} else {
-		code = m.Run()
+		code = runTests(m)
 	}
 	os.RemoveAll(dir)
 	os.Exit(code)
