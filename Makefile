@@ -9,11 +9,14 @@ GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 # The real stack the tests run against: wp/wptest, remote/sshtest and
 # agent/notify (an SMTP server, aiosmtpd; a sendmail, msmtp) start these
 # servers themselves, on loopback, with configs of their own; cmd/wpfix checks
-# wpfix check's metrics with promtool (prometheus).
+# wpfix check's metrics with promtool (prometheus); the completion scripts
+# run in bash (with bash-completion), zsh and fish, and the man pages
+# through groff and man.
 PACKAGES := nginx php-fpm php-cli php-mysql mariadb-server mariadb-client \
 	wordpress wordpress-theme-twentytwentythree wordpress-theme-twentytwentytwo \
 	openssh-server openssh-client \
-	python3-aiosmtpd msmtp prometheus
+	python3-aiosmtpd msmtp prometheus \
+	bash-completion zsh fish groff-base man-db
 
 .PHONY: build test deps vet demo bench
 
@@ -42,6 +45,13 @@ deps:
 		echo "wpfix's tests need Debian packages; run: sudo apt-get install -y --no-install-recommends$$missing"; \
 		if [ "$$CI" = true ]; then exit 1; fi; \
 	fi
+
+# make man writes one man page per command (wpfix.1, wpfix-bisect.1, …)
+# into man/, from the commands' own help: `man -l man/wpfix.1` reads one;
+# copy them to /usr/local/share/man/man1 to install them.
+.PHONY: man
+man:
+	$(GO) run ./cmd/wpfix __man man
 
 demo: deps
 	$(GO) test -count=1 -run '^TestDemo$$' -v ./cmd/wpfix
