@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -149,11 +150,11 @@ var scopeKindNames = []string{"plugins", "mu-plugins", "dropins", "theme"}
 func flagCompletion(cmd string, f *pflag.Flag) cobra.CompletionFunc {
 	switch cmd + " --" + f.Name {
 	case "check --format":
-		return cobra.FixedCompletions([]cobra.Completion{
-			cobra.CompletionWithDesc("text", "a report to read"),
-			cobra.CompletionWithDesc("json", "one JSON document"),
-			cobra.CompletionWithDesc("prometheus", "the text exposition format, for node_exporter"),
-		}, cobra.ShellCompDirectiveNoFileComp)
+		return completeWords([][2]string{
+			{"text", "a report to read"},
+			{"json", "one JSON document"},
+			{"prometheus", "the text exposition format, for node_exporter"},
+		})
 	case "check --tag":
 		return completeTags
 	case "check --inventory":
@@ -168,6 +169,19 @@ func flagCompletion(cmd string, f *pflag.Flag) cobra.CompletionFunc {
 		return nil
 	}
 	return cobra.NoFileCompletions
+}
+
+// completeWords completes one of the words, each with its description.
+func completeWords(words [][2]string) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		var out []cobra.Completion
+		for _, w := range words {
+			if strings.HasPrefix(w[0], toComplete) {
+				out = append(out, cobra.CompletionWithDesc(w[0], w[1]))
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
 }
 
 // completeList completes a comma-separated list of values (--scope
@@ -388,7 +402,8 @@ const (
 
 // sshHosts returns the host aliases that an ssh_config file names on its
 // Host lines, as OpenSSH's bash completion offers them: each pattern with
-// no wildcard (* or ?) and no negation (!), in the order written, each
+// no wildcard (* or ?), no negation (!) and no blank (a quoted pattern no
+// host name matches), in the order written, each
 // once, from the file and the files it Includes (globs, ~, relative to
 // ~/.ssh), wherever they stand. file is --ssh-config: "" for
 // ~/.ssh/config, "none" for none. A file that cannot be read gives no
@@ -430,7 +445,8 @@ func (r *hostReader) read(file string, depth int) {
 		switch strings.ToLower(l.Key) {
 		case "host":
 			for _, p := range l.Args {
-				if p == "" || strings.ContainsAny(p, "*?!") || r.seen[p] {
+				if p == "" || strings.ContainsAny(p, "*?!") || strings.IndexFunc(p, unicode.IsSpace) >= 0 ||
+					strings.IndexFunc(p, unicode.IsControl) >= 0 || r.seen[p] {
 					continue
 				}
 				r.seen[p] = true
