@@ -2,6 +2,7 @@
 #
 #   make build   a static wpfix binary here, named with its version
 #   make release static, stripped binaries for linux/amd64 and arm64 in dist/, with SHA256SUMS
+#   make man     one man page per command in man/, from their --help
 #   make test    install the Debian packages the tests need (as root), then run every test
 #   make demo    a throwaway local WordPress site, broken by a plugin, reached over SSH
 #   make bench   the benchmarks whose figures the README records
@@ -11,11 +12,14 @@ GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 # The real stack the tests run against: wp/wptest, remote/sshtest and
 # agent/notify (an SMTP server, aiosmtpd; a sendmail, msmtp) start these
 # servers themselves, on loopback, with configs of their own; cmd/wpfix checks
-# wpfix check's metrics with promtool (prometheus).
+# wpfix check's metrics with promtool (prometheus); the completion scripts
+# run in bash (with bash-completion), zsh and fish, and the man pages
+# through groff and man.
 PACKAGES := nginx php-fpm php-cli php-mysql mariadb-server mariadb-client \
 	wordpress wordpress-theme-twentytwentythree wordpress-theme-twentytwentytwo \
 	openssh-server openssh-client \
-	python3-aiosmtpd msmtp prometheus
+	python3-aiosmtpd msmtp prometheus \
+	bash-completion zsh fish groff-base man-db
 
 .PHONY: build release test deps vet demo bench
 
@@ -68,6 +72,13 @@ deps:
 		echo "wpfix's tests need Debian packages; run: sudo apt-get install -y --no-install-recommends$$missing"; \
 		if [ "$$CI" = true ]; then exit 1; fi; \
 	fi
+
+# make man writes one man page per command (wpfix.1, wpfix-bisect.1, …)
+# into man/, from the commands' own help: `man -l man/wpfix.1` reads one;
+# copy them to /usr/local/share/man/man1 to install them.
+.PHONY: man
+man:
+	CGO_ENABLED=0 $(GO) run $(BUILDFLAGS) ./cmd/wpfix __man man
 
 # demo runs TestDemo from its compiled test binary under WPFIX_DEMO=1: it
 # prints the transcript of a terminal session and nothing of the test harness

@@ -29,7 +29,8 @@ it makes to the site.`,
 	// Declared here rather than left to cobra, which would also take -v:
 	// DESIGN.md keeps -v for --verbose.
 	root.Flags().Bool("version", false, "print wpfix's version and exit")
-	// Shell completion is not part of the CLI contract yet.
+	// wpfix completion (completion.go) replaces cobra's own command: its
+	// help says how to install each script, and it leaves out PowerShell.
 	root.CompletionOptions.DisableDefaultCmd = true
 
 	g := &globalOptions{}
@@ -50,6 +51,9 @@ it makes to the site.`,
 		newLogsCommand(g),
 		newRestoreCommand(g),
 		newVersionCommand(g),
+		newCompletionCommand(),
+		newManCommand(),
 	)
+	registerCompletions(root)
 	return root
 }

@@ -131,7 +131,7 @@ func TestCLI(t *testing.T) {
 		{"--help", []string{"--help"}, 0, func(t *testing.T, r result) {
 			assert.Contains(t, r.stdout, "WordPress")
 			assert.Regexp(t, `(?m)^\s+version\s+Print the version of wpfix$`, r.stdout)
-			assert.NotContains(t, r.stdout, "completion")
+			assert.Regexp(t, `(?m)^\s+completion\s+Print the script that makes bash, zsh or fish complete`, r.stdout)
 			assert.Regexp(t, `(?m)^\s+-v, --verbose\s`, r.stdout, "-v is --verbose, not --version")
 			assert.Regexp(t, `(?m)^\s+info\s+Show what WordPress at TARGET runs`, r.stdout)
 			assert.Empty(t, r.stderr)
