@@ -144,22 +144,15 @@ func logFiles(ctx context.Context, s *Site, st *server.Stack, extra []string, al
 			return nil, err
 		}
 	}
-	found, warnings, err := st.SiteLogs(ctx, siteOf(s))
+	list := st.ServedLogs
+	if all {
+		list = st.SiteLogs
+	}
+	found, warnings, err := list(ctx, siteOf(s))
 	if err != nil {
 		return nil, err
 	}
 	logWarnings(s, "site log", warnings)
-	if !all {
-		var served []server.LogFile
-		for _, f := range found {
-			if f.ServesSite {
-				served = append(served, f)
-			}
-		}
-		if len(served) > 0 {
-			found = served
-		}
-	}
 	for _, p := range extra {
 		if slices.ContainsFunc(found, func(f server.LogFile) bool { return f.Path == p }) {
 			continue

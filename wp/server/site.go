@@ -63,6 +63,19 @@ type Site struct {
 // be asked) is returned as warnings; a log that does not exist is none,
 // for most candidates are guesses.
 func (st *Stack) SiteLogs(ctx context.Context, site Site) ([]LogFile, []Warning, error) {
+	return st.siteLogs(ctx, site, false)
+}
+
+// ServedLogs is SiteLogs narrowed to the logs known to serve the site
+// (LogFile.ServesSite), or SiteLogs itself when none of those exists (a
+// server whose config wpfix could not match to the site). Only the
+// candidates it keeps are looked at: on a server with a hundred sites, the
+// other sites' logs cost nothing.
+func (st *Stack) ServedLogs(ctx context.Context, site Site) ([]LogFile, []Warning, error) {
+	return st.siteLogs(ctx, site, true)
+}
+
+func (st *Stack) siteLogs(ctx context.Context, site Site, servedOnly bool) ([]LogFile, []Warning, error) {
 	f := &siteLogs{ctx: ctx, st: st, site: site, files: conf.NewFiles(remote.FS(ctx, st.host)), named: map[string]bool{}}
 	f.wordpress()
 	f.docroot()
@@ -72,7 +85,10 @@ func (st *Stack) SiteLogs(ctx context.Context, site Site) ([]LogFile, []Warning,
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	logs := f.existing()
+	logs := f.existing(func(l LogFile) bool { return l.ServesSite })
+	if !servedOnly || len(logs) == 0 {
+		logs = append(logs, f.existing(func(l LogFile) bool { return !l.ServesSite })...)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -180,10 +196,15 @@ func (f *siteLogs) usualPlaces() {
 	}
 }
 
-// existing keeps the candidates that are readable regular files, with
-// their sizes, those that serve the site first.
-func (f *siteLogs) existing() []LogFile {
-	found := f.list.found
+// existing keeps the candidates chosen by which that are readable regular
+// files, with their sizes, in the list's order.
+func (f *siteLogs) existing(which func(LogFile) bool) []LogFile {
+	var found []LogFile
+	for _, l := range f.list.found {
+		if which(l) {
+			found = append(found, l)
+		}
+	}
 	keep := make([]bool, len(found))
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
@@ -234,7 +255,6 @@ func (f *siteLogs) existing() []LogFile {
 			out = append(out, l)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].ServesSite && !out[j].ServesSite })
 	return out
 }
 
