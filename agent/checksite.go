@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wpfix/wpfix/agent/journal"
@@ -106,48 +107,74 @@ func CheckSite(ctx context.Context, s *Site, o CheckOptions) *SiteCheck {
 	}
 	c.sc.URL = po.URL
 
-	// The network's checks run beside the host's: a slow site costs its
-	// probe's timeout once, not on top of the rest. The logs are read last,
-	// once the probe is done, so that what the probe itself made the site
-	// log (a fatal on a site nobody visits) counts.
-	var probe, tlsc Check
-	probed, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		probe = timed("probe", func() (string, string) { return c.probe(ctx, po) })
-		close(probed)
-		tlsc = timed("tls", func() (string, string) { return c.tls(ctx, po) })
-	}()
-
-	byID := map[string]Check{}
-	add := func(id string, f func() (string, string)) { byID[id] = timed(id, f) }
-	add("database", func() (string, string) { return c.database(ctx) })
-	// Limits is read first, for the versions (the CLI's PHP) and the disk.
-	t0 := time.Now()
-	lim, limErr := Limits(ctx, s, LimitsOptions{NoHTTP: true, Stack: c.stack(ctx)})
-	byID["limits"] = timedFor("limits", time.Since(t0), func() (string, string) { return limitsStatus(lim, limErr) })
-	add("versions", func() (string, string) { return c.versions(ctx, lim) })
-	add("journal", func() (string, string) { return c.journal(ctx) })
-	add("recovery-mode", func() (string, string) { return c.recoveryMode(ctx) })
-	add("disk", func() (string, string) { return c.disk(ctx, lim) })
-	add("debug", func() (string, string) { return c.debug(ctx) })
-	add("autoload", func() (string, string) { return c.autoload(ctx) })
-	add("uploads-php", func() (string, string) { return c.uploadsPHP(ctx) })
-	add("cron", func() (string, string) { return c.cron(ctx) })
-	add("plugins", func() (string, string) { return c.plugins(ctx) })
-	<-probed
-	add("logs", func() (string, string) {
-		status, msg := c.logs(ctx)
-		// Errors logged while the site answers well now are its past: a
-		// warning, not what makes it unhealthy (a site heal has just
-		// fixed still has its worker deaths in the log).
-		if status == CheckError && probe.Status == CheckOK {
-			status, msg = CheckWarning, msg+" (the site answers well now)"
-		}
-		return status, msg
+	// Every check runs at once: over a link with 50 ms between wpfix and
+	// the server, a site costs its slowest chain of round trips, not the
+	// sum of them all (one SSH connection carries them side by side; the
+	// database's pool holds two). A slow site costs its probe's timeout
+	// once, not on top of the rest. The logs are read once the probe is
+	// done, so that what the probe itself made the site log (a fatal on a
+	// site nobody visits) counts; versions and disk take what limits read.
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		byID = map[string]Check{}
+	)
+	keep := func(ch Check) {
+		mu.Lock()
+		byID[ch.ID] = ch
+		mu.Unlock()
+	}
+	run := func(id string, f func() (string, string)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			keep(timed(id, f))
+		}()
+	}
+	chain := func(f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f()
+		}()
+	}
+	var stackOnce sync.Once
+	stack := func() *server.Stack {
+		stackOnce.Do(func() { c.stack(ctx) }) // read once, for limits and logs
+		return c.o.Stack
+	}
+	chain(func() {
+		probe := timed("probe", func() (string, string) { return c.probe(ctx, po) })
+		keep(probe)
+		keep(timed("logs", func() (string, string) {
+			status, msg := c.logs(ctx, stack())
+			// Errors logged while the site answers well now are its
+			// past: a warning, not what makes it unhealthy (a site heal
+			// has just fixed still has its worker deaths in the log).
+			if status == CheckError && probe.Status == CheckOK {
+				status, msg = CheckWarning, msg+" (the site answers well now)"
+			}
+			return status, msg
+		}))
 	})
-	<-done
-	byID["probe"], byID["tls"] = probe, tlsc
+	run("tls", func() (string, string) { return c.tls(ctx, po) })
+	chain(func() {
+		t0 := time.Now()
+		lim, limErr := Limits(ctx, s, LimitsOptions{NoHTTP: true, Stack: stack()})
+		keep(timedFor("limits", time.Since(t0), func() (string, string) { return limitsStatus(lim, limErr) }))
+		run("versions", func() (string, string) { return c.versions(ctx, lim) })
+		run("disk", func() (string, string) { return c.disk(ctx, lim) })
+	})
+	run("database", func() (string, string) { return c.database(ctx) })
+	run("journal", func() (string, string) { return c.journal(ctx) })
+	run("recovery-mode", func() (string, string) { return c.recoveryMode(ctx) })
+	run("debug", func() (string, string) { return c.debug(ctx) })
+	run("autoload", func() (string, string) { return c.autoload(ctx) })
+	run("uploads-php", func() (string, string) { return c.uploadsPHP(ctx) })
+	run("cron", func() (string, string) { return c.cron(ctx) })
+	run("plugins", func() (string, string) { return c.plugins(ctx) })
+	wg.Wait()
+	probe := byID["probe"]
 
 	checks := make([]Check, 0, len(checkOrder))
 	for _, id := range checkOrder {
@@ -353,8 +380,8 @@ func (c *siteChecker) recoveryMode(ctx context.Context) (string, string) {
 	return CheckWarning, "paused by WordPress's recovery mode: " + strings.Join(names, ", ")
 }
 
-func (c *siteChecker) logs(ctx context.Context) (string, string) {
-	lr, err := Logs(ctx, c.s, LogsOptions{Lines: 2000, Since: c.o.Since, Now: c.o.Now, Signatures: c.o.Signatures, Stack: c.stack(ctx)})
+func (c *siteChecker) logs(ctx context.Context, st *server.Stack) (string, string) {
+	lr, err := Logs(ctx, c.s, LogsOptions{Lines: 2000, Since: c.o.Since, Now: c.o.Now, Signatures: c.o.Signatures, Stack: st})
 	if err != nil {
 		return CheckWarning, "the logs could not be read: " + err.Error()
 	}
