@@ -3,6 +3,7 @@ package remote
 import (
 	"io"
 	"io/fs"
+	"strings"
 )
 
 // An openFile is a file a host opened for reading: an *os.File on the
@@ -14,13 +15,32 @@ type openFile interface {
 	Stat() (fs.FileInfo, error)
 }
 
-// readHead opens path with open and returns its first n bytes.
+// readHead opens path with open and returns its first n bytes. A regular
+// file whose size is known is read with one ReadAt, which SFTP sends as
+// requests side by side: a 200 kB nginx.conf costs one round trip, not
+// seven. Files that say no size (/proc's, which are not asked) are read in
+// turn.
 func readHead[F openFile](open func(string) (F, error), path string, n int64) ([]byte, error) {
 	f, err := open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if strings.HasPrefix(path, "/proc/") {
+		return io.ReadAll(io.LimitReader(f, n))
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if size := fi.Size(); fi.Mode().IsRegular() && size > 0 {
+		buf := make([]byte, min(size, n))
+		k, err := f.ReadAt(buf, 0)
+		if err == io.EOF {
+			err = nil // the file shrank since the stat: return what is there
+		}
+		return buf[:k], err
+	}
 	return io.ReadAll(io.LimitReader(f, n))
 }
 

@@ -122,10 +122,26 @@ func (s *sftpFiles) ReadDir(ctx context.Context, p string) (list []fs.FileInfo, 
 	return list, err
 }
 
+// readOnlyFile is a file opened to be read, whose Close is not waited for:
+// the request goes out at once, but its answer (for a file only read, an
+// error says nothing) would cost a round trip on every read.
+type readOnlyFile struct{ *sftp.File }
+
+func (f readOnlyFile) Close() error {
+	go f.File.Close()
+	return nil
+}
+
+// open opens p for reading.
+func (s *sftpFiles) open(p string) (readOnlyFile, error) {
+	f, err := s.c.Open(p)
+	return readOnlyFile{f}, err
+}
+
 // ReadFile returns a whole file.
 func (s *sftpFiles) ReadFile(ctx context.Context, p string) (b []byte, err error) {
 	err = s.do(ctx, "read", p, func() error {
-		f, err := s.c.Open(p)
+		f, err := s.open(p)
 		if err != nil {
 			return err
 		}
@@ -143,14 +159,14 @@ func (s *sftpFiles) ReadFile(ctx context.Context, p string) (b []byte, err error
 // ReadHead returns the first n bytes of a file; only those cross the
 // connection.
 func (s *sftpFiles) ReadHead(ctx context.Context, p string, n int64) (head []byte, err error) {
-	err = s.do(ctx, "read", p, func() error { head, err = readHead(s.c.Open, p, n); return err })
+	err = s.do(ctx, "read", p, func() error { head, err = readHead(s.open, p, n); return err })
 	return head, err
 }
 
 // ReadTail returns the last n bytes of a file and its size; only those
 // bytes cross the connection.
 func (s *sftpFiles) ReadTail(ctx context.Context, p string, n int64) (tail []byte, size int64, err error) {
-	err = s.do(ctx, "read", p, func() error { tail, size, err = readTail(s.c.Open, p, n); return err })
+	err = s.do(ctx, "read", p, func() error { tail, size, err = readTail(s.open, p, n); return err })
 	return tail, size, err
 }
 

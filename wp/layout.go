@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strconv"
+	"sync"
 
 	"github.com/wpfix/wpfix/remote"
 )
@@ -80,17 +81,19 @@ func (s *Site) CheckLayout(ctx context.Context) error {
 	if rootUID == 0 {
 		return nil
 	}
-	var errs []error
-	for _, d := range []struct{ constant, dir string }{
+	// The four are looked at side by side: over SSH each is a round trip.
+	dirs := []struct{ constant, dir string }{
 		{"WP_CONTENT_DIR", s.ContentDir},
 		{"WP_PLUGIN_DIR", s.PluginDir},
 		{"WPMU_PLUGIN_DIR", s.MUPluginDir},
 		{"the themes folder", s.ThemeDir},
-	} {
-		if err := s.checkDir(ctx, d.constant, d.dir, rootUID); err != nil {
-			errs = append(errs, err)
-		}
 	}
+	errs := make([]error, len(dirs))
+	var wg sync.WaitGroup
+	for i, d := range dirs {
+		wg.Go(func() { errs[i] = s.checkDir(ctx, d.constant, d.dir, rootUID) })
+	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 

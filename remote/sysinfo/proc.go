@@ -40,7 +40,9 @@ func Processes(ctx context.Context, h remote.Host) ([]Process, error) {
 	}
 	slices.Sort(pids)
 	args := make([][]string, len(pids))
-	sem := make(chan struct{}, 16)
+	// Over SSH each read is three round trips; 64 at once keep a listing
+	// of a few hundred processes to a few batches of them.
+	sem := make(chan struct{}, 64)
 	var wg sync.WaitGroup
 	for i, pid := range pids {
 		if ctx.Err() != nil {
