@@ -35,8 +35,8 @@ type checkOptions struct {
 func (o *checkOptions) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.Inventory, "inventory", "", "the sites: a TOML inventory `FILE` (configs/sites.example.toml) or a WP-CLI alias file (wp-cli.yml, ~/.wp-cli/config.yml)")
 	f.StringArrayVar(&o.Tags, "tag", nil, "only the sites with tag `T` (repeatable: any of them; a WP-CLI group is a tag)")
-	f.IntVar(&o.Concurrency, "concurrency", 16, "sites checked at once, `N` in all")
-	f.IntVar(&o.PerHost, "per-host", 4, "sites checked at once on one server, at most `M`")
+	f.IntVar(&o.Concurrency, "concurrency", 32, "sites checked at once, `N` in all")
+	f.IntVar(&o.PerHost, "per-host", 8, "sites checked at once on one server, at most `M`")
 	f.DurationVar(&o.SiteTimeout, "site-timeout", 2*time.Minute, "the most one site may take, its fix included")
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "a request taking longer counts as a failure")
 	f.DurationVar(&o.Since, "since", 24*time.Hour, "how far back log lines count")
