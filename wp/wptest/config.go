@@ -24,6 +24,11 @@ sendmail_path = /bin/true
 {{if .Opcache}}zend_extension=opcache
 opcache.enable = 1
 opcache.validate_timestamps = 0
+; a fleet's sites are each their own copy of core to opcache (hard links
+; are cached by path): room for a hundred of them
+opcache.memory_consumption = 1024
+opcache.interned_strings_buffer = 64
+opcache.max_accelerated_files = 100000
 {{else}}opcache.enable = 0
 {{end}}opcache.enable_cli = 0
 date.timezone = UTC

@@ -44,6 +44,10 @@ type FleetOptions struct {
 	Owner string
 	// MaxChildren is the one php-fpm pool's pm.max_children (default 8).
 	MaxChildren int
+	// Opcache turns PHP's opcache on, as Options.Opcache: a page costs
+	// what it costs on a production host, but a PHP file changed after its
+	// first request is not seen (break the sites before a probe).
+	Opcache bool
 	// TLS makes every site also answer HTTPS on a port of its own
 	// (FleetSite.HTTPSURL), with a certificate for 127.0.0.1 signed by the
 	// fleet's own CA (Fleet.CAFile, Fleet.Roots), valid 90 days.
@@ -184,7 +188,7 @@ func NewFleet(t testing.TB, o FleetOptions) *Fleet {
 		TablePrefix:   "wp_",
 		AdminUser:     "admin",
 		AdminPassword: randomHex(t, 8),
-		Options: Options{MaxChildren: o.MaxChildren, RequestTerminateTimeout: 30 * time.Second,
+		Options: Options{MaxChildren: o.MaxChildren, Opcache: o.Opcache, RequestTerminateTimeout: 30 * time.Second,
 			FastCGIReadTimeout: 60 * time.Second, Owner: o.Owner, TablePrefix: "wp_"},
 		dir: w,
 		php: bin.php,
