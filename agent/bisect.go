@@ -322,9 +322,13 @@ func (b *bisection) plan() string {
 			return r
 		}, c.String()))
 	}
-	return fmt.Sprintf("The site is broken. wpfix will turn off and on these %d extensions (plugins, must-use plugins and drop-ins are moved into %s, the theme is switched to %s), journaled in %s, until it finds the culprit; everything else is put back:\n  %s",
-		len(b.cands), path.Join(stateDir(b.site), "quarantine"), b.themeTargetText(), stateDir(b.site),
-		strings.Join(names, "\n  "))
+	// short lines: the paths alone may fill a terminal's width
+	return fmt.Sprintf("The site is broken. wpfix will turn these %d extensions off and on until it finds\n"+
+		"the culprit, and put everything else back:\n  %s\n"+
+		"Plugins, must-use plugins and drop-ins are moved into\n  %s\n"+
+		"the theme is switched to %s, and every change is journaled in\n  %s",
+		len(b.cands), strings.Join(names, "\n  "), path.Join(stateDir(b.site), "quarantine"),
+		b.themeTargetText(), stateDir(b.site))
 }
 
 func orDash(s string) string {

@@ -39,6 +39,42 @@ type CheckOptions struct {
 	Now time.Time
 	// TLSRoots verify the site's certificate; nil means the system's.
 	TLSRoots *x509.CertPool
+	// Started is the site's probe, started with Probe's options while the
+	// site was being opened (StartProbe); nil probes here.
+	Started *ProbeRun
+}
+
+// ProbeRun is a probe under way, started before its site was opened: over
+// a distant link, the page and the opening (finding the install, reading
+// wp-config.php, the database's handshake) wait on round trips side by
+// side, not one after the other.
+type ProbeRun struct {
+	done chan struct{}
+	r    ProbeResult
+	err  error
+}
+
+// StartProbe starts probing as po says, until ctx ends.
+func StartProbe(ctx context.Context, po ProbeOptions) *ProbeRun {
+	pr := &ProbeRun{done: make(chan struct{})}
+	p, err := NewProber(po)
+	if err != nil {
+		pr.err = err
+		close(pr.done)
+		return pr
+	}
+	go func() {
+		defer close(pr.done)
+		pr.r = p.Probe(ctx)
+	}()
+	return pr
+}
+
+// wait returns the probe's result once it has one (Probe returns when its
+// context ends).
+func (pr *ProbeRun) wait() (ProbeResult, error) {
+	<-pr.done
+	return pr.r, pr.err
 }
 
 // The thresholds of the checks. Those of WP-CLI's doctor command are its
@@ -241,11 +277,19 @@ func (c *siteChecker) probe(ctx context.Context, po ProbeOptions) (string, strin
 	if po.URL == "" {
 		return CheckError, "the site's URL is unknown (no home option, no WP_HOME): give it in the inventory"
 	}
-	p, err := NewProber(po)
-	if err != nil {
-		return CheckError, err.Error()
+	var r ProbeResult
+	if c.o.Started != nil {
+		var err error
+		if r, err = c.o.Started.wait(); err != nil {
+			return CheckError, err.Error()
+		}
+	} else {
+		p, err := NewProber(po)
+		if err != nil {
+			return CheckError, err.Error()
+		}
+		r = p.Probe(ctx)
 	}
-	r := p.Probe(ctx)
 	c.sc.Status, c.sc.ProbeSeconds = r.Status, r.Duration.Seconds()
 	if r.Bad {
 		msg := r.Reason

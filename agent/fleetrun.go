@@ -193,6 +193,14 @@ func checkOne(ctx context.Context, h *fleetHost, site fleet.Site, o FleetOptions
 	ctx, cancel := context.WithTimeout(ctx, o.SiteTimeout)
 	defer cancel()
 	start := time.Now()
+	po := o.Probe
+	po.URL, po.Resolve = site.URL, site.Resolve
+	po.Paths = append(append([]string(nil), o.Probe.Paths...), site.Probe...)
+	// A site whose URL the inventory gives is probed while it is opened.
+	var started *ProbeRun
+	if po.URL != "" {
+		started = StartProbe(ctx, po)
+	}
 	host, err := h.connect(ctx)
 	if err != nil {
 		return unreachableSite(site, unreachable(err))
@@ -206,10 +214,7 @@ func checkOne(ctx context.Context, h *fleetHost, site fleet.Site, o FleetOptions
 	}
 	defer s.Close()
 	h.stack.once.Do(func() { h.stack.st, _ = ReadStack(ctx, s) })
-	po := o.Probe
-	po.URL, po.Resolve = site.URL, site.Resolve
-	po.Paths = append(append([]string(nil), o.Probe.Paths...), site.Probe...)
-	sc := CheckSite(ctx, s, CheckOptions{Probe: po, Stack: h.stack.st, Since: o.Since, Signatures: o.Signatures})
+	sc := CheckSite(ctx, s, CheckOptions{Probe: po, Stack: h.stack.st, Since: o.Since, Signatures: o.Signatures, Started: started})
 	sc.Name, sc.Target, sc.Tags = site.Name, site.Target, site.Tags
 	if o.Fix && sc.State == SiteUnhealthy && probeFailed(sc) {
 		h.fixMu.Lock()

@@ -23,7 +23,12 @@ func TestPlanOneALine(t *testing.T) {
 	}
 	plan := b.plan()
 	lines := strings.Split(plan, "\n")
-	assert.Len(t, lines, 3, "the sentence, then one line a candidate: %q", plan)
-	assert.Equal(t, "  plugin slider", lines[1])
-	assert.Equal(t, "  plugin evil\ufffd  plugin fake\ufffd\ufffd", lines[2])
+	assert.Len(t, lines, 8, "two lines of the sentence, one a candidate, then where things go: %q", plan)
+	assert.Equal(t, "  plugin slider", lines[2])
+	assert.Equal(t, "  plugin evil\ufffd  plugin fake\ufffd\ufffd", lines[3])
+	assert.True(t, strings.HasPrefix(lines[4], "Plugins, must-use plugins"), lines[4])
+	assert.Equal(t, "  /var/www/site/wp-content/.wpfix", lines[7])
+	for _, l := range lines {
+		assert.LessOrEqual(t, len(l), 90, "a line a terminal shows whole: %q", l)
+	}
 }
