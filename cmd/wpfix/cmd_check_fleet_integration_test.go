@@ -92,9 +92,12 @@ func TestCheckHundred(t *testing.T) {
 		logins[i] = sshLogins(t, srv)
 	}
 
+	// 16 WordPress pages at once from one php-fpm pool without opcache, on
+	// two cores shared with everything else, may take seconds each: the
+	// timeout leaves room for that; the hung site still costs it only once.
 	start := time.Now()
 	r = runAsEnv(t, home, []string{"SSL_CERT_FILE=" + f.CAFile},
-		"check", "--inventory", invFile, "--format", "json", "--timeout", "3s", "--concurrency", "16")
+		"check", "--inventory", invFile, "--format", "json", "--timeout", "10s", "--concurrency", "16")
 	took := time.Since(start)
 	require.Equal(t, 1, r.code, "stderr: %s", r.stderr)
 	t.Logf("check of %d sites: %s (%.1f sites/s)", n, took.Round(time.Millisecond), float64(n)/took.Seconds())
