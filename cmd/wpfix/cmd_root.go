@@ -36,7 +36,8 @@ it makes to the site.`,
 	g := &globalOptions{}
 	g.AddFlags(root.PersistentFlags())
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
-		if g.Quiet && !g.JSON {
+		// -q silences reports, not a script or page asked for by name
+		if g.Quiet && !g.JSON && cmd.Name() != "completion" && cmd.Name() != "__man" {
 			cmd.SetOut(io.Discard)
 		}
 		return nil

@@ -394,6 +394,7 @@ func TestCompletionCommand(t *testing.T) {
 	}{
 		{"bash", []string{"completion", "bash"}, 0, []string{"# bash completion V2 for wpfix", "__start_wpfix"}, ""},
 		{"fish", []string{"completion", "fish"}, 0, []string{"complete -c wpfix"}, ""},
+		{"-q silences reports, not the script", []string{"-q", "completion", "bash"}, 0, []string{"__start_wpfix"}, ""},
 		{"help says how to install", []string{"completion", "--help"}, 0,
 			[]string{"/etc/bash_completion.d/wpfix", "_wpfix", "~/.config/fish/completions/wpfix.fish", "never connects"}, ""},
 		{"no PowerShell", []string{"completion", "powershell"}, 2, nil, `wpfix: invalid argument "powershell" for "wpfix completion"`},
