@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,7 +29,8 @@ import (
 // every answer, and Forget does it by hand (after a fix made over another
 // connection).
 //
-// Answers larger than readCacheEntry are shared while in flight but not
+// Each caller gets its own copy of an answer's bytes and lists, which it
+// may change. Answers larger than readCacheEntry are shared while in flight but not
 // kept, and no more than readCacheBudget bytes are kept in all: a site's
 // huge log costs its own reading, not the run's memory.
 type readCache struct {
@@ -132,7 +134,7 @@ func (c *readCache) ReadDir(ctx context.Context, p string) ([]fs.FileInfo, error
 		return list, 100 * len(list), err
 	})
 	list, _ := v.([]fs.FileInfo)
-	return list, err
+	return slices.Clone(list), err
 }
 
 func (c *readCache) ReadFile(ctx context.Context, p string) ([]byte, error) {
@@ -141,7 +143,7 @@ func (c *readCache) ReadFile(ctx context.Context, p string) ([]byte, error) {
 		return b, len(b), err
 	})
 	b, _ := v.([]byte)
-	return b, err
+	return bytes.Clone(b), err
 }
 
 func (c *readCache) ReadHead(ctx context.Context, p string, n int64) ([]byte, error) {
@@ -150,7 +152,7 @@ func (c *readCache) ReadHead(ctx context.Context, p string, n int64) ([]byte, er
 		return b, len(b), err
 	})
 	b, _ := v.([]byte)
-	return b, err
+	return bytes.Clone(b), err
 }
 
 // tailAnswer is what ReadTail returns.
@@ -165,7 +167,7 @@ func (c *readCache) ReadTail(ctx context.Context, p string, n int64) ([]byte, in
 		return tailAnswer{b, size}, len(b), err
 	})
 	a, _ := v.(tailAnswer)
-	return a.tail, a.size, err
+	return bytes.Clone(a.tail), a.size, err
 }
 
 // execAnswer is what Exec returns.
@@ -195,7 +197,7 @@ func (c *readCache) Exec(ctx context.Context, args []string, stdin io.Reader) ([
 		return execAnswer{out}, len(out) + len(key), err
 	})
 	a, _ := v.(execAnswer)
-	return a.out, err
+	return bytes.Clone(a.out), err
 }
 
 func (c *readCache) WriteFile(ctx context.Context, p string, data []byte, perm fs.FileMode) error {

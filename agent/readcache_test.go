@@ -91,6 +91,17 @@ func TestReadCache(t *testing.T) {
 			}
 			return nil
 		}, 1},
+		{"each caller's answer is its own to change", func(c *readCache) error {
+			b, err := c.ReadFile(ctx, small)
+			if err != nil {
+				return err
+			}
+			b[0] = 'X'
+			if b, err = c.ReadFile(ctx, small); err != nil || string(b) != "one\ntwo\n" {
+				return fmt.Errorf("the second reader got %q, %v", b, err)
+			}
+			return nil
+		}, 1},
 		{"a missing file's answer is shared too", func(c *readCache) error {
 			for range 3 {
 				if _, err := c.Lstat(ctx, filepath.Join(dir, "none")); !errors.Is(err, fs.ErrNotExist) {
