@@ -140,6 +140,12 @@ var contract = []struct {
 		head, err := h.ReadHead(ctx, p, 8192)
 		require.NoError(t, err)
 		assert.True(t, bytes.Equal(data[:8192], head), "the first 8192 bytes")
+		head, err = h.ReadHead(ctx, p, 200<<10)
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(data[:200<<10], head), "the first 200 kB, many SFTP requests side by side")
+		head, err = h.ReadHead(ctx, p, 10<<20)
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(data, head), "a head longer than the file is the file")
 		all, _, err := h.ReadTail(ctx, p, 10<<20)
 		require.NoError(t, err)
 		assert.Equal(t, len(data), len(all), "a tail longer than the file is the file")
@@ -149,6 +155,9 @@ var contract = []struct {
 		require.NoError(t, err)
 		assert.Empty(t, tail)
 		assert.Zero(t, size)
+		head, err = h.ReadHead(ctx, empty, 100)
+		require.NoError(t, err)
+		assert.Empty(t, head)
 	}},
 	{"read dir sorted and mkdir mode", func(t *testing.T, ctx context.Context, h remote.Host, dir string) {
 		for _, n := range []string{"b.php", "a.php", "c"} {

@@ -116,6 +116,13 @@ func TestOptionsRoundTrip(t *testing.T) {
 			_, ok, err = db.Option(ctx, "wpfix_missing")
 			require.NoError(t, err)
 			assert.False(t, ok)
+			// the driver quotes arguments itself (InterpolateParams): a
+			// name that tries to end the string matches nothing
+			for _, name := range []string{`wpfix_test' OR '1'='1`, `wpfix_test\' OR 1=1 -- `} {
+				_, ok, err = db.Option(ctx, name)
+				require.NoError(t, err, "%q", name)
+				assert.False(t, ok, "%q matches no option", name)
+			}
 		})
 	}
 }
